@@ -1,0 +1,270 @@
+import zoneinfo
+from datetime import timedelta
+from decimal import Decimal
+
+from crispy_forms.bootstrap import InlineRadios
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.utils import timezone
+
+from .durations import DurationError, format_duration, parse_duration
+from .models import (
+    MAX_FLUID_ML,
+    ML_PER_UNIT,
+    Activity,
+    Episode,
+    FluidUnit,
+    Foot,
+    Helped,
+    Location,
+    Profile,
+)
+
+DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
+DURATION_CHOICES = ["10 s", "30 s", "1 min", "2 min", "5 min", "15 min"]
+INTENSITY_CHOICES = [
+    (0, "0 no pain"),
+    (1, "1"),
+    (2, "2 mild"),
+    (3, "3"),
+    (4, "4"),
+    (5, "5 moderate"),
+    (6, "6"),
+    (7, "7 severe"),
+    (8, "8"),
+    (9, "9"),
+    (10, "10 worst imaginable"),
+]
+UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
+
+
+class SignupForm(UserCreationForm):
+    email = forms.EmailField(
+        required=False,
+        help_text="Optional. Only used to reset your password if you forget it.",
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ["username", "email"]
+
+
+class ProfileForm(forms.ModelForm):
+    time_zone = forms.ChoiceField(
+        choices=[(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())],
+        help_text="Cramps are entered and shown in this time zone.",
+    )
+
+    class Meta:
+        model = Profile
+        fields = ["time_zone", "fluid_unit", "birth_year", "conditions", "medications", "pregnant"]
+        widgets = {"birth_year": forms.NumberInput(attrs={"min": 1900, "inputmode": "numeric"})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["birth_year"].widget.attrs["max"] = timezone.localdate().year
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("save", "Save profile"))
+
+
+class DurationField(forms.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 40)
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        return format_duration(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if value in self.empty_values:
+            return None
+        try:
+            return parse_duration(value)
+        except DurationError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class EpisodeForm(forms.ModelForm):
+    """The full cramp form. Times are read in the active (the person's) time zone."""
+
+    duration_choices = DURATION_CHOICES
+
+    started_at = forms.DateTimeField(
+        label="When it began",
+        input_formats=DATETIME_LOCAL_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+    )
+    duration = DurationField(
+        label="How long it lasted",
+        help_text="For example 90 s, 1:30, 2 min or 1 h 5 min. A number alone means seconds.",
+        widget=forms.TextInput(attrs={"list": "duration-choices", "autocomplete": "off"}),
+    )
+    intensity = forms.TypedChoiceField(
+        label="How much it hurt (0 no pain to 10 worst imaginable)",
+        choices=INTENSITY_CHOICES,
+        coerce=int,
+        widget=forms.RadioSelect,
+    )
+    fluids = forms.DecimalField(
+        label="How much you drank in the 24 hours before",
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+
+    class Meta:
+        model = Episode
+        fields = [
+            "started_at",
+            "foot",
+            "locations",
+            "intensity",
+            "activity",
+            "triggers",
+            "symptoms",
+            "relief",
+            "relief_helped",
+            "notes",
+        ]
+        widgets = {
+            "foot": forms.RadioSelect,
+            "relief_helped": forms.RadioSelect,
+            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+        }
+
+    def __init__(self, *args, profile, **kwargs):
+        self.profile = profile
+        super().__init__(*args, **kwargs)
+        episode = self.instance
+        if episode.pk:
+            self.initial.setdefault("duration", episode.duration_seconds)
+            if episode.fluid_ml is not None:
+                self.initial.setdefault("fluids", profile.from_ml(episode.fluid_ml))
+            self.initial.setdefault("started_at", timezone.localtime(episode.started_at))
+        else:
+            self.initial.setdefault("started_at", timezone.localtime().replace(second=0))
+        unit = UNIT_WORDS[FluidUnit(profile.fluid_unit)]
+        self.fields[
+            "fluids"
+        ].help_text = f"In {unit}, as set in your profile. Leave empty if you do not know."
+        self.fields["foot"].choices = Foot.choices
+        self.fields["activity"].choices = [("", "Not sure / not logged"), *Activity.choices]
+        self.fields["relief_helped"].choices = [("", "Not logged"), *Helped.choices]
+        self.fields["notes"].help_text = "Up to 2,000 characters."
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout(
+            Fieldset(
+                "The cramp",
+                "started_at",
+                Field("duration"),
+                HTML('{% include "diary/includes/duration_choices.html" %}'),
+                InlineRadios("foot"),
+                HTML('{% include "diary/includes/foot_drawing.html" %}'),
+                Field("locations", wrapper_class="foot-locations"),
+                InlineRadios("intensity", wrapper_class="intensity-scale"),
+            ),
+            Fieldset("Before it began", "activity", "fluids", "triggers"),
+            Fieldset("Also noticed", "symptoms"),
+            Fieldset("What you tried", "relief", InlineRadios("relief_helped")),
+            Fieldset("Notes", "notes"),
+        )
+
+    def clean_started_at(self):
+        started_at = self.cleaned_data["started_at"]
+        if started_at > timezone.now() + timedelta(minutes=5):
+            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
+        if started_at.year < 1900:
+            raise forms.ValidationError("Enter a date after 1900.")
+        return started_at
+
+    def clean_fluids(self):
+        amount = self.cleaned_data["fluids"]
+        if amount is None:
+            return None
+        ml = round(amount * Decimal(str(ML_PER_UNIT[self.profile.fluid_unit])))
+        if ml > MAX_FLUID_ML:
+            most = self.profile.format_fluids(MAX_FLUID_ML)
+            raise forms.ValidationError(
+                f"That is more than anyone drinks in a day: at most {most}."
+            )
+        return ml
+
+    def save(self, commit=True):
+        episode = super().save(commit=False)
+        episode.duration_seconds = self.cleaned_data["duration"]
+        episode.fluid_ml = self.cleaned_data["fluids"]
+        episode.time_zone = self.profile.time_zone
+        if commit:
+            episode.save()
+        return episode
+
+
+class QuickLogForm(forms.ModelForm):
+    """Which foot and where: everything else takes a default and can be added afterwards."""
+
+    class Meta:
+        model = Episode
+        fields = ["foot", "locations"]
+        widgets = {"foot": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["foot"].choices = Foot.choices
+
+    def save(self, user, profile):
+        episode = super().save(commit=False)
+        episode.user = user
+        episode.started_at = timezone.now().replace(second=0, microsecond=0)
+        episode.time_zone = profile.time_zone
+        episode.duration_seconds = 60
+        episode.intensity = 5
+        episode.save()
+        return episode
+
+
+class EpisodeFilterForm(forms.Form):
+    month = forms.DateField(
+        required=False,
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+    )
+    foot = forms.ChoiceField(required=False, choices=[("", "Any foot"), *Foot.choices])
+    location = forms.ChoiceField(required=False, choices=[("", "Anywhere"), *Location.choices])
+    activity = forms.ChoiceField(required=False, choices=[("", "Any activity"), *Activity.choices])
+
+    def filter(self, episodes):
+        data = self.cleaned_data
+        if data.get("month"):
+            episodes = episodes.in_month(data["month"].year, data["month"].month)
+        if data.get("foot"):
+            episodes = episodes.filter(foot=data["foot"])
+        if data.get("location"):
+            episodes = episodes.at_location(data["location"])
+        if data.get("activity"):
+            episodes = episodes.filter(activity=data["activity"])
+        return episodes
+
+
+class DeleteAccountForm(forms.Form):
+    password = forms.CharField(
+        label="Your password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password.")
+        return password

@@ -1,0 +1,40 @@
+import pytest
+from django.conf import settings
+
+from .factories import UserFactory
+
+BACKEND = "diary.backends.ProfileModelBackend"
+
+
+def pytest_configure(config):
+    # Tests read static files straight from the source folders instead of a collected
+    # manifest, and hash passwords cheaply; production settings are otherwise unchanged.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    settings.WHITENOISE_USE_FINDERS = True
+    settings.WHITENOISE_AUTOREFRESH = True
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def owner(db):
+    return UserFactory(username="owner")
+
+
+@pytest.fixture
+def stranger(db):
+    return UserFactory(username="stranger")
+
+
+@pytest.fixture
+def owner_client(client, owner):
+    client.force_login(owner, backend=BACKEND)
+    return client
+
+
+@pytest.fixture
+def stranger_client(client, stranger):
+    client.force_login(stranger, backend=BACKEND)
+    return client
