@@ -4,6 +4,7 @@ import re
 
 MIN_SECONDS = 1
 MAX_SECONDS = 14 * 24 * 60 * 60
+MAX_LENGTH = 40
 
 UNIT_SECONDS = {
     "s": 1,
@@ -43,6 +44,9 @@ def parse_duration(text):
     cleaned = text.strip().lower().replace(" and ", " ")
     if not cleaned:
         raise DurationError("Enter how long the cramp lasted, for example 90 s or 2 min.")
+    # Checked before parsing: a number hundreds of digits long would overflow a float.
+    if len(cleaned) > MAX_LENGTH:
+        raise DurationError(f"Write the duration in at most {MAX_LENGTH} characters.")
     seconds = _clock_seconds(cleaned)
     if seconds is None:
         seconds = _unit_seconds(cleaned)
@@ -65,6 +69,8 @@ def _clock_seconds(text):
 
 def _unit_seconds(text):
     position = 0
+    parts = 0
+    unitless = False
     total = 0.0
     for match in PART.finditer(text):
         if text[position : match.start()].strip(" ,"):
@@ -72,14 +78,19 @@ def _unit_seconds(text):
         number, unit = match.groups()
         if unit is None:
             factor = 1
+            unitless = True
         elif unit in UNIT_SECONDS:
             factor = UNIT_SECONDS[unit]
         else:
             raise DurationError(f"“{unit}” is not a unit we know. Use s, min, h or days.")
         total += float(number.replace(",", ".")) * factor
+        parts += 1
         position = match.end()
     if position == 0 or text[position:].strip(" ,"):
         raise DurationError("Enter a duration such as 90 s, 1:30, 2 min or 1 h 5 min.")
+    if unitless and parts > 1:
+        # "1 30" might mean 1:30 or 1 h 30 min; guessing would store a wrong length.
+        raise DurationError("Give each number a unit, for example 1 min 30 s.")
     return round(total)
 
 

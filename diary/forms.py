@@ -10,7 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 
-from .durations import DurationError, format_duration, parse_duration
+from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .models import (
     MAX_FLUID_ML,
     ML_PER_UNIT,
@@ -72,7 +72,7 @@ class ProfileForm(forms.ModelForm):
 
 class DurationField(forms.CharField):
     def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 40)
+        kwargs.setdefault("max_length", MAX_LENGTH)
         super().__init__(**kwargs)
 
     def prepare_value(self, value):
