@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 
+from . import csvio
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .models import (
     MAX_FLUID_ML,
@@ -166,7 +167,7 @@ class EpisodeForm(forms.ModelForm):
                 Field("duration"),
                 HTML('{% include "diary/includes/duration_choices.html" %}'),
                 InlineRadios("foot"),
-                HTML('{% include "diary/includes/foot_drawing.html" %}'),
+                HTML('{% load diary_tags %}{% foot_drawing "picker" %}'),
                 Field("locations", wrapper_class="foot-locations"),
                 InlineRadios("intensity", wrapper_class="intensity-scale"),
             ),
@@ -235,6 +236,9 @@ class EpisodeFilterForm(forms.Form):
         input_formats=["%Y-%m"],
         widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
     )
+    day = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     foot = forms.ChoiceField(required=False, choices=[("", "Any foot"), *Foot.choices])
     location = forms.ChoiceField(required=False, choices=[("", "Anywhere"), *Location.choices])
     activity = forms.ChoiceField(required=False, choices=[("", "Any activity"), *Activity.choices])
@@ -243,6 +247,8 @@ class EpisodeFilterForm(forms.Form):
         data = self.cleaned_data
         if data.get("month"):
             episodes = episodes.in_month(data["month"].year, data["month"].month)
+        if data.get("day"):
+            episodes = episodes.filter(local_date=data["day"])
         if data.get("foot"):
             episodes = episodes.filter(foot=data["foot"])
         if data.get("location"):
@@ -268,3 +274,80 @@ class DeleteAccountForm(forms.Form):
         if not self.user.check_password(password):
             raise forms.ValidationError("That is not your password.")
         return password
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(
+        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    end = forms.DateField(
+        label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end date must be on or after the start date.")
+        return data
+
+
+class YearCompareForm(forms.Form):
+    since = forms.DateField(
+        label="I changed something on",
+        help_text="For example the day you started stretching before bed.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+
+class ExportRangeForm(forms.Form):
+    start = forms.DateField(
+        label="From",
+        required=False,
+        help_text="Leave both dates empty to export your whole diary.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label="To",
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", "The end date must be on or after the start date.")
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(
+        label="Your CSV file",
+        help_text=(
+            f"A .csv file of at most {csvio.MAX_BYTES // (1024 * 1024)} MB and "
+            f"{csvio.MAX_ROWS:,} cramps, with the same columns as the export."
+        ),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    def __init__(self, *args, profile, **kwargs):
+        self.profile = profile
+        super().__init__(*args, **kwargs)
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        if not upload.name.lower().endswith(".csv"):
+            raise forms.ValidationError(
+                "Choose a .csv file. From a spreadsheet, use “Save as” and pick CSV UTF-8."
+            )
+        if upload.size > csvio.MAX_BYTES:
+            raise forms.ValidationError(
+                f"This file is larger than {csvio.MAX_BYTES // (1024 * 1024)} MB. "
+                "Split it into smaller files and import them one at a time."
+            )
+        try:
+            text = csvio.decode(upload.read())
+            return csvio.read_episodes(text, self.profile.zone, timezone.now())
+        except csvio.CSVFileError as error:
+            raise forms.ValidationError(str(error)) from error

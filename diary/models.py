@@ -108,6 +108,12 @@ class Profile(models.Model):
     def zone(self):
         return zoneinfo.ZoneInfo(self.time_zone)
 
+    def condition_labels(self):
+        return self._meta.get_field("conditions").labels(self.conditions)
+
+    def medication_labels(self):
+        return self._meta.get_field("medications").labels(self.medications)
+
     def age_on(self, day):
         if not self.birth_year:
             return None

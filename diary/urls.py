@@ -1,15 +1,24 @@
-from django.urls import path
+from django.urls import path, register_converter
 
-from . import views
+from . import converters, views
+
+register_converter(converters.YearConverter, "yyyy")
+register_converter(converters.MonthConverter, "mm")
+register_converter(converters.EpisodeIdConverter, "episode")
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/profile/", views.profile, name="profile"),
+    path("accounts/export/", views.account_export, name="account_export"),
+    path("accounts/delete/", views.account_delete, name="account_delete"),
     path("diary/", views.episode_list, name="episode_list"),
     path("diary/new/", views.episode_create, name="episode_create"),
     path("diary/quick/", views.quick_log, name="quick_log"),
-    path("diary/<int:pk>/", views.episode_detail, name="episode_detail"),
-    path("diary/<int:pk>/edit/", views.episode_update, name="episode_update"),
-    path("diary/<int:pk>/delete/", views.episode_delete, name="episode_delete"),
+    path("diary/report/", views.report, name="report"),
+    path("diary/<yyyy:year>/", views.year, name="year"),
+    path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
+    path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),
+    path("diary/<episode:pk>/edit/", views.episode_update, name="episode_update"),
+    path("diary/<episode:pk>/delete/", views.episode_delete, name="episode_delete"),
 ]

@@ -1,15 +1,31 @@
-from datetime import date
+from datetime import date, timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login
+from django.contrib.auth import SESSION_KEY, login, logout
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.sessions.models import Session
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db import transaction
+from django.db.models import Avg, Count, Min, Q, Sum
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
+from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from .forms import EpisodeFilterForm, EpisodeForm, ProfileForm, QuickLogForm, SignupForm
+from . import patterns
+from .forms import (
+    DeleteAccountForm,
+    EpisodeFilterForm,
+    EpisodeForm,
+    ProfileForm,
+    QuickLogForm,
+    ReportForm,
+    SignupForm,
+    YearCompareForm,
+)
 from .models import Episode, Location, Profile
 
 EPISODES_PER_PAGE = 25
@@ -134,3 +150,196 @@ def episode_delete(request, pk):
         messages.success(request, "The cramp was deleted from your diary.")
         return redirect("episode_list")
     return render(request, "diary/episode_confirm_delete.html", {"episode": episode})
+
+
+def period_rows(episodes, start, end):
+    """The rows of every episode whose local date falls from start to end, oldest first."""
+    return [
+        patterns.Row(*values)
+        for values in episodes.between(start, end)
+        .order_by("started_at")
+        .values_list(*patterns.ROW_FIELDS)
+    ]
+
+
+def month(request, year, month):
+    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+        raise Http404("No such month.")
+    start, end = patterns.month_bounds(year, month)
+    prev_start, prev_end = patterns.month_bounds(*patterns.shift_month(year, month, -1))
+    rows = period_rows(Episode.objects.owned_by(request.user), prev_start, end)
+    current = [row for row in rows if row.local_date >= start]
+    previous = [row for row in rows if row.local_date < start]
+    today = timezone.localdate()
+    figures = patterns.figures(current, start, end, today)
+    figures["changes"] = patterns.compare(
+        figures["totals"], patterns.totals(previous, prev_start, prev_end, today)
+    )
+    return render(
+        request,
+        "diary/month.html",
+        {
+            "start": start,
+            "end": end,
+            "previous_month": prev_start,
+            "next_month": date(*patterns.shift_month(year, month, 1), 1),
+            "is_future": start > today,
+            "figures": figures,
+            "calendar": patterns.month_calendar(current, year, month),
+            "weekday_names": patterns.WEEKDAYS,
+            "hour_bars": patterns.bars(figures["hours"]["blocks"]),
+            "weekday_bars": patterns.bars([(name[:3], n) for name, n in figures["weekdays"]]),
+        },
+    )
+
+
+def year(request, year):
+    if not 1900 <= year <= 9999:
+        raise Http404("No such year.")
+    episodes = Episode.objects.owned_by(request.user)
+    day_rows = (
+        episodes.between(date(year, 1, 1), date(year, 12, 31))
+        .values("local_date")
+        .annotate(count=Count("pk"), intensity=Sum("intensity"))
+        .values_list("local_date", "count", "intensity")
+        .order_by()
+    )
+    months = patterns.year_months(day_rows, year)
+    form = YearCompareForm(request.GET or None)
+    comparison = None
+    if form.is_valid():
+        comparison = compare_around(episodes, form.cleaned_data["since"])
+    return render(
+        request,
+        "diary/year.html",
+        {
+            "year": year,
+            "months": months,
+            "month_bars": patterns.bars(
+                [(row["month"].strftime("%b"), row["episodes"]) for row in months]
+            ),
+            "total": sum(row["episodes"] for row in months),
+            "form": form,
+            "comparison": comparison,
+        },
+    )
+
+
+def compare_around(episodes, change):
+    """Cramps per week and mean pain over equal windows before and after a change."""
+    first_day = episodes.aggregate(first=Min("local_date"))["first"]
+    before_start, change, after_end, days = patterns.comparison_windows(
+        change, timezone.localdate(), first_day
+    )
+    if days < 7:
+        return {"days": days}
+    figures = episodes.filter(local_date__gte=before_start, local_date__lt=after_end).aggregate(
+        before=Count("pk", filter=Q(local_date__lt=change)),
+        after=Count("pk", filter=Q(local_date__gte=change)),
+        before_pain=Avg("intensity", filter=Q(local_date__lt=change)),
+        after_pain=Avg("intensity", filter=Q(local_date__gte=change)),
+    )
+    weeks = days / 7
+    return {
+        "days": days,
+        "before_start": before_start,
+        "change": change,
+        "after_end": after_end - timedelta(days=1),
+        "before": figures["before"],
+        "after": figures["after"],
+        "before_per_week": round(figures["before"] / weeks, 1),
+        "after_per_week": round(figures["after"] / weeks, 1),
+        "before_pain": round(figures["before_pain"], 1) if figures["before_pain"] else None,
+        "after_pain": round(figures["after_pain"], 1) if figures["after_pain"] else None,
+    }
+
+
+def report(request):
+    form = ReportForm(request.GET or None)
+    if not form.is_valid():
+        return render(
+            request, "diary/report_form.html", {"form": form}, status=400 if request.GET else 200
+        )
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    episodes = Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
+    rows = [patterns.Row(*values) for values in episodes.values_list(*patterns.ROW_FIELDS)]
+    figures = patterns.figures(rows, start, end, timezone.localdate())
+    return render(
+        request,
+        "diary/report.html",
+        {
+            "start": start,
+            "end": end,
+            "profile": Profile.objects.for_user(request.user),
+            "figures": figures,
+            "episodes": episodes,
+            "hour_bars": patterns.bars(figures["hours"]["blocks"]),
+            "generated": timezone.localtime(),
+        },
+    )
+
+
+def account_export(request):
+    """Everything the person has given us, as one JSON file they can keep or take elsewhere."""
+    user = request.user
+    profile = Profile.objects.for_user(user)
+    profile_fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
+    episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
+    data = {
+        "exported_at": timezone.now(),
+        "account": {
+            "username": user.get_username(),
+            "email": user.email,
+            "date_joined": user.date_joined,
+        },
+        "profile": {name: getattr(profile, name) for name in profile_fields},
+        "episodes": list(
+            Episode.objects.owned_by(user).order_by("started_at", "pk").values(*episode_fields)
+        ),
+    }
+    filename = f"cramplog-{user.get_username()}-{timezone.localdate():%Y-%m-%d}.json"
+    return JsonResponse(
+        data,
+        json_dumps_params={"indent": 2, "ensure_ascii": False},
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+
+
+def account_delete(request):
+    user = request.user
+    form = DeleteAccountForm(request.POST or None, user=user)
+    if form.is_valid():
+        logout(request)
+        delete_account(user)
+        messages.success(request, "Your account and your whole diary are deleted.")
+        return redirect("home")
+    return render(
+        request,
+        "diary/account_delete.html",
+        {
+            "form": form,
+            "episode_count": Episode.objects.owned_by(user).count(),
+            "backup_days": settings.CRAMPLOG_BACKUP_KEEP_DAYS,
+        },
+    )
+
+
+def delete_account(user):
+    """Delete the person, everything theirs, and every session still signed in as them.
+
+    Profile and episodes go by cascade. Sessions are not linked to users in the database,
+    so the live ones are decoded to find theirs.
+    """
+    user_id = str(user.pk)
+    live = Session.objects.filter(expire_date__gt=timezone.now())
+    theirs = [
+        session.pk
+        for session in live.iterator(chunk_size=500)
+        if session.get_decoded().get(SESSION_KEY) == user_id
+    ]
+    username = user.get_username()
+    with transaction.atomic():
+        Session.objects.filter(pk__in=theirs).delete()
+        for login_record in (AccessAttempt, AccessFailureLog, AccessLog):
+            login_record.objects.filter(username=username).delete()
+        user.delete()

@@ -1,0 +1,31 @@
+from django.db import migrations
+
+FIRST_ID = 10_000
+
+
+def start_episode_ids(apps, schema_editor):
+    """Start episode ids at five digits so /diary/<id>/ never looks like /diary/<yyyy>/."""
+    table = apps.get_model("diary", "Episode")._meta.db_table
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        schema_editor.execute(
+            "INSERT INTO sqlite_sequence (name, seq) SELECT %s, %s "
+            "WHERE NOT EXISTS (SELECT 1 FROM sqlite_sequence WHERE name = %s)",
+            [table, FIRST_ID - 1, table],
+        )
+        schema_editor.execute(
+            "UPDATE sqlite_sequence SET seq = MAX(seq, %s) WHERE name = %s",
+            [FIRST_ID - 1, table],
+        )
+    elif vendor == "postgresql":
+        schema_editor.execute(
+            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+            f"GREATEST(%s, (SELECT COALESCE(MAX(id), 0) FROM {table})))",
+            [FIRST_ID - 1],
+        )
+
+
+class Migration(migrations.Migration):
+    dependencies = [("diary", "0001_initial")]
+
+    operations = [migrations.RunPython(start_episode_ids, migrations.RunPython.noop)]
