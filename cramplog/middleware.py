@@ -1,4 +1,5 @@
 from django.http import HttpResponse
+from django.utils.cache import add_never_cache_headers
 
 
 class HealthCheckMiddleware:
@@ -15,3 +16,22 @@ class HealthCheckMiddleware:
         if request.path == "/healthz":
             return HttpResponse("ok", content_type="text/plain")
         return self.get_response(request)
+
+
+class PrivateCacheMiddleware:
+    """Keep pages with someone's data out of browser and proxy caches.
+
+    Any page seen signed in may show diary entries or health facts, and account pages carry
+    forms and tokens, so neither may be stored on a shared computer or by a proxy. A view
+    that sets its own Cache-Control keeps it; static files never reach this middleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        personal = request.user.is_authenticated or request.path.startswith("/accounts/")
+        if personal and not response.has_header("Cache-Control"):
+            add_never_cache_headers(response)
+        return response

@@ -59,6 +59,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so its header reaches every response: health checks, static files, errors.
+    "csp.middleware.CSPMiddleware",
     "cramplog.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -66,11 +68,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "cramplog.middleware.PrivateCacheMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "diary.middleware.TimezoneMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -142,6 +144,9 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
 AXES_VERBOSE = False
+# Log lines name the account by id and the address, never the username typed in.
+AXES_CLIENT_STR_CALLABLE = "cramplog.log.axes_client_str"
+AXES_CLIENT_IP_CALLABLE = "cramplog.log.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -209,11 +214,27 @@ CONTENT_SECURITY_POLICY = {
 CRAMPLOG_NIGHT_START_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_START_HOUR", "22"))
 CRAMPLOG_NIGHT_END_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_END_HOUR", "6"))
 
+# `manage.py backup` deletes its backups after this many days, so deleted accounts go too.
+CRAMPLOG_BACKUP_KEEP_DAYS = int(os.environ.get("CRAMPLOG_BACKUP_KEEP_DAYS", "30"))
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_context": {"()": "cramplog.log.RequestContextFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "cramplog.log.PrivateFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s user=%(user_id)s ip=%(client_ip)s "
+            "%(message)s",
+        }
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_context"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
