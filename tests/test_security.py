@@ -1,0 +1,363 @@
+import io
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.test import Client
+
+import cramplog.settings as project_settings
+
+from .factories import PASSWORD, EpisodeFactory, UserFactory
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+LOGIN = "/accounts/login/"
+WRONG = "not the password"
+
+
+def production_env(tmp_path, **extra):
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "CRAMPLOG_"))
+    }
+    env.update(
+        DJANGO_DEBUG="0",
+        DJANGO_SECRET_KEY="k7Qm2vX9pL4rT8wZ1yB6nC3dF5gH0jJ-aSeUiOoPlMkNbVcXzQwErTyUiOpAsDfG",
+        DJANGO_ALLOWED_HOSTS="example.org",
+        DJANGO_HTTPS="1",
+        CRAMPLOG_VAR_DIR=str(tmp_path),
+    )
+    env.update(extra)
+    return env
+
+
+def test_the_deploy_check_passes_with_the_production_environment(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=production_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_the_deploy_check_fails_without_https(tmp_path):
+    env = production_env(tmp_path)
+    del env["DJANGO_HTTPS"]
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "SECURE_SSL_REDIRECT" in result.stderr + result.stdout
+
+
+def test_without_https_the_site_answers_plain_http(client, db):
+    response = client.get("/")
+
+    assert response.status_code == 200
+    assert "Strict-Transport-Security" not in response
+
+
+# Content Security Policy
+
+
+def csp_directives(response):
+    header = response["Content-Security-Policy"]
+    directives = {}
+    for part in header.split(";"):
+        name, *values = part.split()
+        directives[name] = values
+    return directives
+
+
+def assert_strict_csp(response):
+    directives = csp_directives(response)
+    assert directives["default-src"] == ["'self'"]
+    assert directives["script-src"] == ["'self'"]
+    assert directives["object-src"] == ["'none'"]
+    assert directives["base-uri"] == ["'none'"]
+    assert directives["frame-ancestors"] == ["'none'"]
+    assert directives["form-action"] == ["'self'"]
+    header = response["Content-Security-Policy"]
+    assert "unsafe-inline" not in header
+    assert "unsafe-eval" not in header
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        LOGIN,
+        "/accounts/signup/",
+        "/knowledge/",
+        "/healthz",
+        "/static/css/app.css",
+        "/admin/login/",
+        "/no-such-page/",
+    ],
+)
+def test_every_public_response_carries_a_strict_content_security_policy(client, db, path):
+    response = client.get(path)
+
+    assert response.status_code in {200, 302, 404}
+    assert_strict_csp(response)
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/diary/", "/diary/new/", "/accounts/profile/", "/accounts/export/"]
+)
+def test_every_personal_page_carries_a_strict_content_security_policy(owner_client, path):
+    response = owner_client.get(path)
+
+    assert response.status_code == 200
+    assert_strict_csp(response)
+
+
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/diary/episode/", "/admin/diary/episode/{pk}/change/"]
+)
+def test_the_admin_works_under_the_content_security_policy(client, db, path):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    episode = EpisodeFactory(user=admin)
+    client.force_login(admin)
+
+    response = client.get(path.format(pk=episode.pk))
+
+    assert response.status_code == 200
+    assert_strict_csp(response)
+    assert b"<script>" not in response.content
+
+
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize("path", ["/errors/400/", "/errors/403/", "/errors/500/"])
+def test_error_pages_carry_the_content_security_policy(owner_client, path):
+    owner_client.raise_request_exception = False
+
+    response = owner_client.get(path)
+
+    assert response.status_code == int(path.split("/")[2])
+    assert_strict_csp(response)
+
+
+# Passwords
+
+
+def test_passwords_are_hashed_with_argon2_first():
+    assert project_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+
+
+def test_a_real_password_hash_is_argon2_and_logs_in(client, db, settings):
+    settings.PASSWORD_HASHERS = project_settings.PASSWORD_HASHERS
+    user = UserFactory(username="argon")
+    user.set_password(PASSWORD)
+    user.save()
+
+    assert user.password.startswith("argon2$argon2id$")
+    assert make_password("x").startswith("argon2$")
+    response = client.post(LOGIN, {"username": "argon", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
+
+
+@pytest.mark.parametrize("password", ["short1", "password123", "1234567890123", "alexandra-jones"])
+def test_sign_up_refuses_weak_passwords_and_creates_nobody(client, db, password):
+    response = client.post(
+        "/accounts/signup/",
+        {"username": "alexandra-jones", "password1": password, "password2": password},
+    )
+
+    assert response.status_code == 200
+    assert response.context["form"].errors["password2"]
+    assert not get_user_model().objects.filter(username="alexandra-jones").exists()
+
+
+# Login throttling
+
+
+def fail_logins(client, username, address, times=5):
+    """Log in with a wrong password; the fifth failure already answers with the locked page."""
+    for attempt in range(1, times + 1):
+        response = client.post(
+            LOGIN, {"username": username, "password": WRONG}, REMOTE_ADDR=address
+        )
+        assert response.status_code == (429 if attempt == 5 else 200)
+
+
+def test_five_failures_lock_out_that_username_from_that_address(client, owner):
+    fail_logins(client, "owner", "10.0.0.1")
+
+    response = client.post(
+        LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 429
+    assert b"Too many failed attempts" in response.content
+    assert b"paused for 15 minutes" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_four_failures_do_not_lock_anyone_out(client, owner):
+    fail_logins(client, "owner", "10.0.0.1", times=4)
+
+    response = client.post(
+        LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 302
+
+
+def test_another_person_at_the_same_address_can_still_log_in(client, owner, stranger):
+    fail_logins(client, "owner", "10.0.0.1")
+
+    response = client.post(
+        LOGIN, {"username": "stranger", "password": PASSWORD}, REMOTE_ADDR="10.0.0.1"
+    )
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(stranger.pk)
+
+
+def test_the_same_person_from_another_address_can_still_log_in(client, owner):
+    fail_logins(client, "owner", "10.0.0.1")
+
+    response = client.post(
+        LOGIN, {"username": "owner", "password": PASSWORD}, REMOTE_ADDR="10.0.0.2"
+    )
+
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(owner.pk)
+
+
+def test_a_failed_login_is_logged_with_user_id_and_address_but_no_password(client, owner, caplog):
+    with caplog.at_level(logging.INFO):
+        client.post(LOGIN, {"username": "owner", "password": WRONG}, REMOTE_ADDR="10.0.0.9")
+
+    failures = [r.getMessage() for r in caplog.records if "login failure" in r.getMessage()]
+    assert failures == [f"AXES: New login failure by user_id={owner.pk} ip=10.0.0.9. "
+                        "Created new record in the database."]  # fmt: skip
+    assert WRONG not in caplog.text
+    assert "username" not in caplog.text
+
+
+# Caching
+
+
+def test_personal_pages_are_never_stored_by_caches(owner_client):
+    EpisodeFactory(user=get_user_model().objects.get(username="owner"))
+
+    for path in ["/", "/diary/", "/accounts/profile/", "/accounts/export/"]:
+        cache_control = owner_client.get(path)["Cache-Control"]
+        assert "no-store" in cache_control, path
+        assert "private" in cache_control, path
+
+
+def test_account_pages_are_never_stored_by_caches_even_signed_out(client, db):
+    for path in [LOGIN, "/accounts/signup/", "/accounts/password_reset/"]:
+        assert "no-store" in client.get(path)["Cache-Control"], path
+
+
+def test_public_pages_and_static_files_stay_cacheable(client, db):
+    assert "no-store" not in client.get("/").get("Cache-Control", "")
+    static = client.get("/static/css/app.css")
+    assert static.status_code == 200
+    assert "max-age" in static["Cache-Control"]
+    assert "no-store" not in static["Cache-Control"]
+
+
+# Errors and logs
+
+
+def test_a_missing_page_is_a_friendly_404(owner_client):
+    response = owner_client.get("/no-such-page/")
+
+    assert response.status_code == 404
+    assert "We can’t find that page" in response.content.decode()
+
+
+@pytest.mark.urls("tests.error_urls")
+@pytest.mark.parametrize(
+    ("path", "status", "text"),
+    [
+        ("/errors/400/", 400, "Something was wrong with that request"),
+        ("/errors/403/", 403, "That is not allowed"),
+        ("/errors/500/", 500, "Something went wrong on our side"),
+    ],
+)
+def test_errors_show_a_friendly_page_and_never_a_traceback(owner_client, path, status, text):
+    owner_client.raise_request_exception = False
+
+    response = owner_client.get(path)
+
+    assert response.status_code == status
+    body = response.content.decode()
+    assert text in body
+    assert "Traceback" not in body
+    assert "DataError" not in body
+    assert "broken request" not in body
+
+
+def test_a_form_posted_without_its_csrf_token_gets_a_friendly_403(owner, db):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+
+    response = client.post("/diary/new/", {"notes": "x"})
+
+    assert response.status_code == 403
+    assert "That form has expired" in response.content.decode()
+    assert "CSRF" not in response.content.decode()
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes, the way it would reach the server's logs."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+@pytest.mark.urls("tests.error_urls")
+def test_a_server_error_is_logged_with_user_id_and_address_but_not_what_was_sent(
+    owner_client, owner, caplog, log_output
+):
+    owner_client.raise_request_exception = False
+    notes = "my private note about my ankle"
+
+    with caplog.at_level(logging.INFO):
+        response = owner_client.post(
+            "/errors/500/", {"notes": notes, "password": PASSWORD}, REMOTE_ADDR="10.1.2.3"
+        )
+
+    assert response.status_code == 500
+    logged = log_output.getvalue()
+    assert f"ERROR django.request user={owner.pk} ip=10.1.2.3 Internal Server Error" in logged
+    assert "tests.error_urls.DataError: (message withheld" in logged
+    assert 'File "' in logged
+    for secret in (notes, PASSWORD):
+        assert secret not in logged
+        assert all(secret not in record.getMessage() for record in caplog.records)
+
+
+def test_a_failed_login_never_writes_the_password_or_username_to_the_logs(
+    client, owner, log_output
+):
+    client.post(LOGIN, {"username": "owner", "password": WRONG}, REMOTE_ADDR="10.0.0.7")
+
+    logged = log_output.getvalue()
+    assert f"user_id={owner.pk} ip=10.0.0.7" in logged
+    assert WRONG not in logged
+    assert "owner" not in logged
