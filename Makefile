@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: run setup dev test lint bench screenshots clean
+.PHONY: run setup dev test test-postgres lint bench screenshots clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,12 @@ test: lint
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
+
+# The whole pytest suite on PostgreSQL; .ci/run starts a server and passes its URL.
+test-postgres: $(VENV)/.installed-dev
+	@case "$(DATABASE_URL)" in postgres://*|postgresql://*) ;; \
+	  *) echo "Set DATABASE_URL=postgres://user:password@host:port/name"; exit 2;; esac
+	DATABASE_URL="$(DATABASE_URL)" $(BIN)/pytest
 
 clean:
 	rm -rf $(VENV) var/static
