@@ -1,3 +1,4 @@
+import secrets
 from datetime import date, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -9,17 +10,19 @@ from django.contrib.sessions.models import Session
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Min, Q, Sum
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from . import patterns
+from . import csvio, patterns
 from .forms import (
     DeleteAccountForm,
     EpisodeFilterForm,
     EpisodeForm,
+    ExportRangeForm,
+    ImportForm,
     ProfileForm,
     QuickLogForm,
     ReportForm,
@@ -343,3 +346,112 @@ def delete_account(user):
         for login_record in (AccessAttempt, AccessFailureLog, AccessLog):
             login_record.objects.filter(username=username).delete()
         user.delete()
+
+
+def episode_export(request):
+    form = ExportRangeForm(request.GET)
+    if not form.is_valid():
+        return render(request, "diary/episode_export_invalid.html", {"form": form}, status=400)
+    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    episodes = Episode.objects.owned_by(request.user)
+    if start:
+        episodes = episodes.filter(local_date__gte=start)
+    if end:
+        episodes = episodes.filter(local_date__lte=end)
+    rows = (
+        episodes.order_by("started_at", "pk")
+        .values_list(*csvio.EXPORT_FIELDS)
+        .iterator(chunk_size=2000)
+    )
+    filename = (
+        f"cramplog-{request.user.get_username()}-{start or 'all'}-{end or timezone.localdate()}.csv"
+    )
+    return StreamingHttpResponse(
+        csvio.write_csv(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+
+
+# The checked rows wait in the session between the preview and the confirmation. Sessions
+# live in the database, so the browser cannot alter what gets imported, and asking for the
+# file twice would make people pick it again. The file's size and row caps bound the session.
+IMPORT_SESSION_KEY = "episode_import"
+IMPORT_PREVIEW_ROWS = 100
+IMPORT_ERRORS_SHOWN = 200
+
+
+def episode_import(request):
+    if request.method == "POST" and "confirm" in request.POST:
+        return episode_import_confirm(request)
+    request.session.pop(IMPORT_SESSION_KEY, None)
+    profile = Profile.objects.for_user(request.user)
+    if request.method != "POST":
+        return render(request, "diary/episode_import.html", {"form": ImportForm(profile=profile)})
+    form = ImportForm(request.POST, request.FILES, profile=profile)
+    if not form.is_valid():
+        return render(request, "diary/episode_import.html", {"form": form})
+    result = form.cleaned_data["file"]
+    new, duplicates = csvio.split_duplicates(
+        result.rows,
+        taken_start_times(request.user, [values["started_at"] for _line, values in result.rows]),
+    )
+    token = None
+    if new and not result.errors:
+        token = secrets.token_urlsafe(16)
+        request.session[IMPORT_SESSION_KEY] = {
+            "token": token,
+            "rows": [csvio.to_stored(values) for values in new],
+        }
+    return render(
+        request,
+        "diary/episode_import.html",
+        {
+            "form": ImportForm(profile=profile),
+            "result": result,
+            "errors": result.errors[:IMPORT_ERRORS_SHOWN],
+            "new_count": len(new),
+            "duplicate_count": len(duplicates),
+            "preview": [Episode(**values) for values in new[:IMPORT_PREVIEW_ROWS]],
+            "token": token,
+        },
+    )
+
+
+def taken_start_times(user, starts):
+    """The start times among the person's cramps from the first to the last of these."""
+    if not starts:
+        return set()
+    return set(
+        Episode.objects.owned_by(user)
+        .filter(started_at__gte=min(starts), started_at__lte=max(starts))
+        .values_list("started_at", flat=True)
+    )
+
+
+def episode_import_confirm(request):
+    pending = request.session.get(IMPORT_SESSION_KEY)
+    if not pending or pending["token"] != request.POST.get("token"):
+        messages.info(
+            request,
+            "Nothing is waiting to be imported: it was imported already, or you uploaded "
+            "another file since. Check your diary, and upload the file again if cramps are "
+            "missing.",
+        )
+        return redirect("episode_list")
+    del request.session[IMPORT_SESSION_KEY]
+    user = request.user
+    episodes = [Episode(user=user, **csvio.from_stored(row)) for row in pending["rows"]]
+    with transaction.atomic():
+        # Two confirmations at once (a double click) queue here, and the second then finds
+        # the first one's cramps and skips them as duplicates.
+        Profile.objects.select_for_update().get(user=user)
+        taken = taken_start_times(user, [episode.started_at for episode in episodes])
+        episodes = [episode for episode in episodes if episode.started_at not in taken]
+        for episode in episodes:
+            # bulk_create skips save(), which fills these.
+            episode.set_local_fields()
+        Episode.objects.bulk_create(episodes, batch_size=500)
+    count = len(episodes)
+    messages.success(request, f"Imported {count} cramp{'' if count == 1 else 's'}.")
+    return redirect("episode_list")

@@ -1,0 +1,418 @@
+"""Write a diary as CSV and read it back: pure functions, no database.
+
+The column names are a public contract (people keep these files and write their own), so they
+match the form fields and must not change.
+"""
+
+import csv
+import io
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.core.exceptions import ValidationError
+
+from .durations import MAX_SECONDS, MIN_SECONDS
+from .models import (
+    MAX_FLUID_ML,
+    MAX_NOTES,
+    Activity,
+    Episode,
+    Foot,
+    Helped,
+    Location,
+    Relief,
+    Symptom,
+    Trigger,
+)
+
+COLUMNS = (
+    "started_at",
+    "duration_seconds",
+    "foot",
+    "locations",
+    "intensity",
+    "fluid_ml",
+    "activity",
+    "triggers",
+    "symptoms",
+    "relief",
+    "relief_helped",
+    "notes",
+)
+REQUIRED_COLUMNS = ("started_at", "duration_seconds", "foot", "locations", "intensity")
+# The export's query reads these, in this order; time_zone gives started_at its offset.
+EXPORT_FIELDS = ("started_at", "time_zone", *COLUMNS[1:])
+LIST_SEPARATOR = ";"
+# Excel reads a file without a byte order mark in the machine's legacy code page, which
+# garbles accents in notes; with it, Excel (and every other spreadsheet) reads UTF-8.
+BOM = "\ufeff"
+MAX_ROWS = 5_000
+MAX_BYTES = 5 * 1024 * 1024
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FUTURE_GRACE = timedelta(minutes=5)
+
+LIST_CHOICES = {
+    "locations": Location,
+    "triggers": Trigger,
+    "symptoms": Symptom,
+    "relief": Relief,
+}
+CHOICES = {"foot": Foot, "activity": Activity, "relief_helped": Helped}
+
+
+class CSVFileError(ValueError):
+    """The file as a whole cannot be read; the message is meant for the person."""
+
+
+@dataclass
+class ImportResult:
+    # (line number, Episode field values) for each row that passed every check.
+    rows: list = field(default_factory=list)
+    # (line number, column or "", message) for each problem found.
+    errors: list = field(default_factory=list)
+
+    @property
+    def error_lines(self):
+        return len({line for line, _column, _message in self.errors})
+
+
+def _is_formula(text):
+    return text.lstrip("'")[:1] in FORMULA_STARTS and text.lstrip("'") != ""
+
+
+def neutralise(text):
+    """Prefix a quote to a cell a spreadsheet would run as a formula.
+
+    Cells that already start with quotes before such a character get one more, so that
+    `restore` can always take exactly one off and every value survives the round trip.
+    """
+    return f"'{text}" if _is_formula(text) else text
+
+
+def restore(text):
+    if text.startswith("'") and _is_formula(text[1:]):
+        return text[1:]
+    return text
+
+
+def format_row(values):
+    """One exported row from a tuple read in EXPORT_FIELDS order."""
+    (started_at, time_zone, duration, foot, locations, intensity, fluid_ml, activity) = values[:8]
+    triggers, symptoms, relief, relief_helped, notes = values[8:]
+    cells = [
+        started_at.astimezone(zoneinfo.ZoneInfo(time_zone)).isoformat(),
+        str(duration),
+        foot,
+        LIST_SEPARATOR.join(locations),
+        str(intensity),
+        "" if fluid_ml is None else str(fluid_ml),
+        activity,
+        LIST_SEPARATOR.join(triggers),
+        LIST_SEPARATOR.join(symptoms),
+        LIST_SEPARATOR.join(relief),
+        relief_helped,
+        notes,
+    ]
+    return [neutralise(cell) for cell in cells]
+
+
+def write_csv(rows, rows_per_chunk=500):
+    """Yield the CSV text in chunks: the byte order mark and header, then the episodes."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(BOM)
+    writer.writerow(COLUMNS)
+    for count, values in enumerate(rows, start=1):
+        writer.writerow(format_row(values))
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def decode(data):
+    """The file's text, with or without a byte order mark, or CSVFileError."""
+    if b"\x00" in data:
+        raise CSVFileError(
+            "This is not a CSV text file. Export it from your spreadsheet as “CSV UTF-8”."
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise CSVFileError(
+            "This file is not saved as UTF-8 text, so accented letters would be garbled. "
+            "Save it from your spreadsheet as “CSV UTF-8” and upload it again."
+        ) from error
+
+
+def read_header(cells):
+    names = [cell.strip().lower() for cell in cells]
+    if len(names) == 1 and LIST_SEPARATOR in names[0]:
+        raise CSVFileError(
+            "The columns are separated by semicolons. Save the file as CSV with commas "
+            "(in Excel: “CSV UTF-8 (Comma delimited)”) and upload it again."
+        )
+    if "" in names:
+        raise CSVFileError(
+            f"Column {names.index('') + 1} of the first line has no name. "
+            "Delete the empty column or name it: " + ", ".join(COLUMNS) + "."
+        )
+    unknown = [name for name in names if name not in COLUMNS]
+    if unknown:
+        raise CSVFileError(
+            "The first line must name the columns. We do not know: "
+            + ", ".join(f"“{name}”" for name in unknown)
+            + ". The columns are: "
+            + ", ".join(COLUMNS)
+            + "."
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise CSVFileError(f"These columns appear twice: {', '.join(repeated)}.")
+    missing = [name for name in REQUIRED_COLUMNS if name not in names]
+    if missing:
+        raise CSVFileError(f"These columns are missing from the first line: {', '.join(missing)}.")
+    return names
+
+
+def read_episodes(text, zone, now):
+    """Parse and check every row of an uploaded diary.
+
+    Lines are numbered as a spreadsheet numbers rows, the header being line 1, so a note
+    spanning several lines of text still counts as one. Raises CSVFileError when the file as
+    a whole cannot be used.
+    """
+    reader = csv.reader(io.StringIO(text, newline=""))
+    result = ImportResult()
+    try:
+        header = next(reader, None)
+        if not header or not any(cell.strip() for cell in header):
+            raise CSVFileError(
+                "The file is empty. Its first line must name the columns: "
+                + ", ".join(COLUMNS)
+                + "."
+            )
+        names = read_header(header)
+        data_rows = 0
+        for line, cells in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in cells):
+                continue
+            data_rows += 1
+            if data_rows > MAX_ROWS:
+                raise CSVFileError(
+                    f"This file has more than {MAX_ROWS:,} cramps. "
+                    "Split it into smaller files and import them one at a time."
+                )
+            if len(cells) != len(names):
+                result.errors.append(
+                    (
+                        line,
+                        "",
+                        f"This line has {len(cells)} cells but the header names {len(names)}.",
+                    )
+                )
+                continue
+            try:
+                values = parse_row(dict(zip(names, cells, strict=True)), zone, now)
+            except RowError as error:
+                result.errors.extend((line, column, message) for column, message in error.problems)
+            else:
+                result.rows.append((line, values))
+    except csv.Error as error:
+        raise CSVFileError(
+            f"This file could not be read as CSV near line {reader.line_num}: {error}."
+        ) from error
+    if data_rows == 0:
+        raise CSVFileError("The file has a header but no cramps below it.")
+    return result
+
+
+class RowError(ValueError):
+    def __init__(self, problems):
+        super().__init__(problems)
+        self.problems = problems
+
+
+def parse_row(cells, zone, now):
+    """Episode field values for one row given as {column: text}, or RowError.
+
+    A time without an offset is read in the person's zone, as the episode form does.
+    """
+    cells = {name: restore(cells.get(name, "")) for name in COLUMNS}
+    problems = []
+    values = {}
+
+    def check(column, parse):
+        try:
+            values.update(parse(cells[column].strip() if column != "notes" else cells[column]))
+        except ValueError as error:
+            problems.append((column, str(error)))
+
+    check("started_at", lambda text: _parse_started_at(text, zone, now))
+    check("duration_seconds", _parse_duration)
+    check("intensity", _parse_intensity)
+    check("fluid_ml", _parse_fluid)
+    for column, choices in CHOICES.items():
+        check(column, lambda text, column=column, choices=choices: _choice(column, text, choices))
+    for column, choices in LIST_CHOICES.items():
+        check(column, lambda text, column=column, choices=choices: _choices(column, text, choices))
+    check("notes", _parse_notes)
+    if not problems:
+        # The model's own rules have the last word, so an import never stores what the
+        # form would refuse.
+        try:
+            episode = Episode(**values)
+            episode.clean_fields(exclude=["user", "local_date", "local_hour"])
+            episode.clean()
+        except ValidationError as error:
+            for column, messages in error.message_dict.items():
+                problems.extend((column, message) for message in messages)
+    if problems:
+        raise RowError(problems)
+    return values
+
+
+def _parse_started_at(text, zone, now):
+    if not text:
+        raise ValueError("Enter when the cramp began, for example 2026-03-01T23:30:00+01:00.")
+    try:
+        started_at = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(
+            f"“{text}” is not a date and time. Write it as 2026-03-01T23:30:00+01:00, "
+            "or without the +01:00 to mean your profile’s time zone."
+        ) from None
+    if started_at.tzinfo is None:
+        local = started_at.replace(tzinfo=zone)
+        if local.utcoffset() != local.replace(fold=1).utcoffset():
+            raise ValueError(
+                f"{text} happened twice or not at all in {zone.key} because the clocks "
+                "changed. Add the offset, for example +01:00."
+            )
+        started_at = local
+    if started_at.year < 1900:
+        raise ValueError("Enter a date after 1900.")
+    if started_at > now + FUTURE_GRACE:
+        raise ValueError("A cramp cannot start in the future. Check the date.")
+    return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}
+
+
+def zone_for(started_at, zone):
+    """The time zone to store with an episode that began at this moment and offset.
+
+    The file carries only the offset. The person's own zone is used when it had that offset
+    then; otherwise a fixed-offset zone keeps the local date and hour the file gave.
+    """
+    offset = started_at.utcoffset()
+    if started_at.astimezone(zone).utcoffset() == offset:
+        return zone.key
+    hours, rest = divmod(offset, timedelta(hours=1))
+    if not rest and -12 <= hours <= 14:
+        # POSIX signs: Etc/GMT-13 is thirteen hours ahead of UTC.
+        return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
+    for name in sorted(zoneinfo.available_timezones()):
+        if started_at.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() == offset:
+            return name
+    raise ValueError(f"No time zone had the offset of {started_at.isoformat()} at that time.")
+
+
+def _integer(text, what):
+    if not text.isascii() or not text.isdigit():
+        raise ValueError(f"Enter {what} as a whole number, such as 90.")
+    return int(text)
+
+
+def _parse_duration(text):
+    if not text:
+        raise ValueError("Enter how many seconds the cramp lasted, for example 90.")
+    seconds = _integer(text, "the duration in seconds")
+    if not MIN_SECONDS <= seconds <= MAX_SECONDS:
+        raise ValueError(f"Enter from {MIN_SECONDS} second to {MAX_SECONDS:,} (14 days).")
+    return {"duration_seconds": seconds}
+
+
+def _parse_intensity(text):
+    if not text:
+        raise ValueError("Enter how much it hurt, from 0 to 10.")
+    intensity = _integer(text, "the pain")
+    if intensity > 10:
+        raise ValueError("Enter the pain from 0 (none) to 10 (worst imaginable).")
+    return {"intensity": intensity}
+
+
+def _parse_fluid(text):
+    if not text:
+        return {"fluid_ml": None}
+    ml = _integer(text, "the millilitres drunk")
+    if ml > MAX_FLUID_ML:
+        raise ValueError(f"That is more than anyone drinks in a day: at most {MAX_FLUID_ML:,}.")
+    return {"fluid_ml": ml}
+
+
+def _known(values, choices):
+    unknown = [value for value in values if value not in choices.values]
+    if unknown:
+        raise ValueError(
+            ", ".join(f"“{value}”" for value in unknown)
+            + f" {'is' if len(unknown) == 1 else 'are'} not one of: "
+            + ", ".join(choices.values)
+            + "."
+        )
+
+
+def _choice(column, text, choices):
+    if not text and column != "foot":
+        return {column: ""}
+    if not text:
+        raise ValueError(f"Enter which foot: {', '.join(choices.values)}.")
+    _known([text], choices)
+    return {column: text}
+
+
+def _choices(column, text, choices):
+    picked = [item.strip() for item in text.split(LIST_SEPARATOR) if item.strip()]
+    if not picked and column == "locations":
+        raise ValueError(
+            f"Enter where on the foot, separated by “{LIST_SEPARATOR}”: "
+            + ", ".join(choices.values)
+            + "."
+        )
+    _known(picked, choices)
+    # The same order as the form stores them, so equal choices compare equal.
+    return {column: [value for value in choices.values if value in picked]}
+
+
+def _parse_notes(text):
+    if len(text) > MAX_NOTES:
+        raise ValueError(f"Notes can be at most {MAX_NOTES:,} characters; this has {len(text):,}.")
+    return {"notes": text}
+
+
+def split_duplicates(rows, taken):
+    """Rows whose start is new, and the line numbers of those already taken or seen earlier."""
+    seen = set(taken)
+    new, duplicates = [], []
+    for line, values in rows:
+        if values["started_at"] in seen:
+            duplicates.append(line)
+        else:
+            seen.add(values["started_at"])
+            new.append(values)
+    return new, duplicates
+
+
+def to_stored(values):
+    """Checked values as JSON-safe lists, to keep in the session between preview and import."""
+    return [
+        values["started_at"].isoformat() if name == "started_at" else values[name]
+        for name in EXPORT_FIELDS
+    ]
+
+
+def from_stored(row):
+    values = dict(zip(EXPORT_FIELDS, row, strict=True))
+    values["started_at"] = datetime.fromisoformat(values["started_at"])
+    return values
