@@ -16,7 +16,9 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from . import csvio, patterns
+from knowledge.models import RedFlag
+
+from . import advice, csvio, patterns
 from .forms import (
     DeleteAccountForm,
     EpisodeFilterForm,
@@ -50,10 +52,14 @@ def home(request):
         this_month=Count("pk", filter=Q(local_date__gte=this_month)),
         last_month=Count("pk", filter=Q(local_date__lt=this_month)),
     )
+    profile = Profile.objects.for_user(request.user)
+    month_ago = today - timedelta(days=30)
+    recent_advice = advice.for_period(list(episodes.filter(local_date__gt=month_ago)), profile)
     return render(
         request,
         "home.html",
         {
+            "advice": recent_advice,
             "quick_form": QuickLogForm(),
             "locations": Location.choices,
             "recent": episodes[:5],
@@ -110,19 +116,29 @@ def episode_list(request):
     if filters.is_valid():
         episodes = filters.filter(episodes)
     page = Paginator(episodes, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+    top = advice.top_causes(page.object_list, Profile.objects.for_user(request.user))
+    rows = [(episode, top[episode.pk]) for episode in page.object_list]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "diary/episode_list.html",
-        {"filters": filters, "page": page, "query": query.urlencode()},
+        {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()},
     )
 
 
 def episode_detail(request, pk):
     episode = get_object_or_404(Episode.objects.owned_by(request.user), pk=pk)
-    fluids = Profile.objects.for_user(request.user).format_fluids(episode.fluid_ml)
-    return render(request, "diary/episode_detail.html", {"episode": episode, "fluids": fluids})
+    profile = Profile.objects.for_user(request.user)
+    return render(
+        request,
+        "diary/episode_detail.html",
+        {
+            "episode": episode,
+            "fluids": profile.format_fluids(episode.fluid_ml),
+            "advice": advice.for_episode(episode, profile),
+        },
+    )
 
 
 def episode_create(request):
@@ -155,14 +171,8 @@ def episode_delete(request, pk):
     return render(request, "diary/episode_confirm_delete.html", {"episode": episode})
 
 
-def period_rows(episodes, start, end):
-    """The rows of every episode whose local date falls from start to end, oldest first."""
-    return [
-        patterns.Row(*values)
-        for values in episodes.between(start, end)
-        .order_by("started_at")
-        .values_list(*patterns.ROW_FIELDS)
-    ]
+def as_rows(episodes):
+    return [patterns.Row(*(getattr(e, name) for name in patterns.ROW_FIELDS)) for e in episodes]
 
 
 def month(request, year, month):
@@ -170,14 +180,18 @@ def month(request, year, month):
         raise Http404("No such month.")
     start, end = patterns.month_bounds(year, month)
     prev_start, prev_end = patterns.month_bounds(*patterns.shift_month(year, month, -1))
-    rows = period_rows(Episode.objects.owned_by(request.user), prev_start, end)
-    current = [row for row in rows if row.local_date >= start]
-    previous = [row for row in rows if row.local_date < start]
+    episodes = list(
+        Episode.objects.owned_by(request.user).between(prev_start, end).order_by("started_at")
+    )
+    current = [episode for episode in episodes if episode.local_date >= start]
+    previous = as_rows(episode for episode in episodes if episode.local_date < start)
     today = timezone.localdate()
-    figures = patterns.figures(current, start, end, today)
+    figures = patterns.figures(as_rows(current), start, end, today)
     figures["changes"] = patterns.compare(
         figures["totals"], patterns.totals(previous, prev_start, prev_end, today)
     )
+    warnings = dict(figures["warnings"])
+    red_flags = RedFlag.objects.published().filter(slug__in=warnings) if warnings else []
     return render(
         request,
         "diary/month.html",
@@ -188,7 +202,9 @@ def month(request, year, month):
             "next_month": date(*patterns.shift_month(year, month, 1), 1),
             "is_future": start > today,
             "figures": figures,
-            "calendar": patterns.month_calendar(current, year, month),
+            "advice": advice.for_period(current, Profile.objects.for_user(request.user)),
+            "red_flags": [(flag, warnings[flag.slug]) for flag in red_flags],
+            "calendar": patterns.month_calendar(as_rows(current), year, month),
             "weekday_names": patterns.WEEKDAYS,
             "hour_bars": patterns.bars(figures["hours"]["blocks"]),
             "weekday_bars": patterns.bars([(name[:3], n) for name, n in figures["weekdays"]]),
@@ -264,9 +280,10 @@ def report(request):
             request, "diary/report_form.html", {"form": form}, status=400 if request.GET else 200
         )
     start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    episodes = Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
-    rows = [patterns.Row(*values) for values in episodes.values_list(*patterns.ROW_FIELDS)]
-    figures = patterns.figures(rows, start, end, timezone.localdate())
+    episodes = list(
+        Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
+    )
+    figures = patterns.figures(as_rows(episodes), start, end, timezone.localdate())
     return render(
         request,
         "diary/report.html",

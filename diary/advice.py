@@ -1,0 +1,189 @@
+"""Feed the pure matcher (knowledge.matching) from the database, in a fixed number of queries.
+
+Matches are worked out on every page view and never stored, so an editor's change to a rule
+shows on the next view.
+"""
+
+import logging
+from bisect import bisect_left
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from knowledge import matching
+from knowledge.models import MatchRule, Tip, TipKind
+
+from .durations import format_duration
+from .models import Activity, Condition, Foot, Location, Medication, Symptom, Trigger
+
+logger = logging.getLogger(__name__)
+
+RELIEF_WINDOW = timedelta(hours=1)
+LABELS = {
+    "triggers": {value: label.lower() for value, label in Trigger.choices},
+    "symptoms": {value: label.lower() for value, label in Symptom.choices},
+    "locations": {value: label.lower() for value, label in Location.choices},
+    "conditions": dict(Condition.choices),
+    "medications": {value: label.lower() for value, label in Medication.choices},
+}
+ACTIVITY_WORDS = {value: label.lower() for value, label in Activity.choices}
+FOOT_WORDS = {value: label.lower() for value, label in Foot.choices}
+
+
+@dataclass
+class Advice:
+    """What one cramp, or a period of cramps, is matched to, ready for a template."""
+
+    causes: list = field(default_factory=list)  # (Cause, score, reasons), strongest first
+    red_flags: list = field(default_factory=list)  # (RedFlag, reasons)
+    tips: list = field(default_factory=list)  # Tip, in the order to show them
+
+    @property
+    def top_cause(self):
+        return self.causes[0][0] if self.causes else None
+
+
+def night_hours():
+    return (settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR)
+
+
+def load_rules():
+    """The rules in force as plain data, and the causes and red flags they point at, by slug."""
+    rules, targets = [], {}
+    for rule in MatchRule.objects.published().select_related("cause", "red_flag"):
+        target = rule.cause if rule.cause_id else rule.red_flag
+        plain = matching.Rule(
+            target=target.slug,
+            is_red_flag=rule.red_flag_id is not None,
+            fact=rule.fact,
+            value=rule.value,
+            weight=rule.weight,
+            reason=rule.reason,
+        )
+        try:
+            plain.parsed_value  # noqa: B018 - checks the value once, here, not per episode
+        except matching.RuleError:
+            logger.warning("Skipping matching rule %s: its value is not valid", rule.pk)
+            continue
+        rules.append(plain)
+        targets[(plain.is_red_flag, target.slug)] = target
+    return rules, targets
+
+
+def recent_counts(episodes, profile):
+    """For each episode, the person's cramps in the 7 and 30 days before it: one query."""
+    if not episodes:
+        return {}
+    earliest = min(episode.started_at for episode in episodes) - timedelta(days=30)
+    latest = max(episode.started_at for episode in episodes)
+    times = list(
+        profile.user.episodes.filter(started_at__gte=earliest, started_at__lt=latest)
+        .order_by("started_at")
+        .values_list("started_at", flat=True)
+    )
+    counts = {}
+    for episode in episodes:
+        before = bisect_left(times, episode.started_at)
+        counts[episode.pk] = (
+            before - bisect_left(times, episode.started_at - timedelta(days=7)),
+            before - bisect_left(times, episode.started_at - timedelta(days=30)),
+        )
+    return counts
+
+
+def situation(episode, profile, counts):
+    count_7d, count_30d = counts
+    age = profile.age_on(episode.local_date)
+    return matching.Situation(
+        duration_seconds=episode.duration_seconds,
+        intensity=episode.intensity,
+        foot=episode.foot,
+        local_hour=episode.local_hour,
+        fluid_ml=episode.fluid_ml,
+        activity=episode.activity,
+        triggers=frozenset(episode.triggers),
+        symptoms=frozenset(episode.symptoms),
+        locations=frozenset(episode.locations),
+        age=age,
+        conditions=frozenset(profile.conditions),
+        medications=frozenset(profile.medications),
+        pregnant=profile.pregnant,
+        count_7d=count_7d,
+        count_30d=count_30d,
+        texts={
+            "fluids": profile.format_fluids(episode.fluid_ml),
+            "duration": format_duration(episode.duration_seconds),
+            "intensity": str(episode.intensity),
+            "time": f"{episode.local_started_at:%H:%M}",
+            "age": str(age),
+            "activity": ACTIVITY_WORDS.get(episode.activity, "not logged"),
+            "foot": FOOT_WORDS[episode.foot],
+            "count_7d": str(count_7d),
+            "count_30d": str(count_30d),
+        },
+        labels=LABELS,
+    )
+
+
+def match_episodes(episodes, profile):
+    """{episode pk: matching.Result} for a list of one person's episodes."""
+    rules, targets = load_rules()
+    counts = recent_counts(episodes, profile)
+    night = night_hours()
+    results = {
+        episode.pk: matching.evaluate(situation(episode, profile, counts[episode.pk]), rules, night)
+        for episode in episodes
+    }
+    return results, targets
+
+
+def tips_for(causes, kinds):
+    """Published tips for the causes, strongest cause first, each tip once, by kind order."""
+    if not causes:
+        return []
+    rank = {cause.pk: index for index, cause in enumerate(causes)}
+    links = Tip.causes.through.objects.filter(
+        cause_id__in=rank, tip__published=True
+    ).select_related("tip")
+    best = {}
+    for link in links:
+        if link.tip.kind in kinds:
+            best[link.tip] = min(best.get(link.tip, len(rank)), rank[link.cause_id])
+    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))
+
+
+def for_episode(episode, profile):
+    """Causes, red flags and tips for one cramp: relief first when it is happening now."""
+    results, targets = match_episodes([episode], profile)
+    result = results[episode.pk]
+    causes = [(targets[(False, m.target)], m.score, m.reasons) for m in result.causes]
+    red_flags = [(targets[(True, m.target)], m.reasons) for m in result.red_flags]
+    recent = timezone.now() - episode.started_at <= RELIEF_WINDOW
+    kinds = [TipKind.RELIEF, TipKind.PREVENTION]
+    if not recent:
+        kinds.reverse()
+    tips = tips_for([cause for cause, _score, _reasons in causes], kinds)
+    return Advice(causes=causes, red_flags=red_flags, tips=tips)
+
+
+def top_causes(episodes, profile):
+    """{episode pk: its strongest cause or None}, for a page of the diary."""
+    results, targets = match_episodes(episodes, profile)
+    return {
+        pk: targets[(False, result.top_cause.target)] if result.top_cause else None
+        for pk, result in results.items()
+    }
+
+
+def for_period(episodes, profile, limit=5):
+    """The causes that matched most often over a period, with their prevention tips."""
+    results, targets = match_episodes(episodes, profile)
+    tally = Counter()
+    for result in results.values():
+        tally.update(match.target for match in result.causes)
+    causes = [(targets[(False, slug)], count, []) for slug, count in tally.most_common(limit)]
+    tips = tips_for([cause for cause, _count, _reasons in causes], [TipKind.PREVENTION])
+    return Advice(causes=causes, tips=tips)
