@@ -1,0 +1,322 @@
+import json
+import re
+from datetime import timedelta
+
+import pytest
+from axes.models import AccessAttempt, AccessLog
+from django.contrib.auth import get_user_model
+from django.contrib.sessions.models import Session
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls.converters import IntConverter
+from django.utils import timezone
+
+from diary.converters import EpisodeIdConverter, MonthConverter, YearConverter
+from diary.models import Episode, Profile
+
+from .factories import PASSWORD, EpisodeFactory, UserFactory
+
+OWNER_NOTE = "owner-secret-note-7f3a: calf after the long walk"
+
+# URLs anyone may open, by name (or whole namespace). Everything else in the URLconf belongs
+# to a person and is walked below, so a new URL is checked without anyone listing it.
+PUBLIC_NAMES = {
+    "home",
+    "login",
+    "logout",
+    "signup",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+PUBLIC_NAMESPACES = {"knowledge"}
+# The admin is for staff only; it is checked by its own test below.
+STAFF_NAMESPACES = {"admin"}
+ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
+
+
+def walk(patterns, prefix="", namespace=None):
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            yield from walk(
+                pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace
+            )
+        elif isinstance(pattern, URLPattern):
+            yield prefix + str(pattern.pattern), pattern.name, namespace, pattern.pattern
+
+
+def personal_routes():
+    routes = []
+    for route, name, namespace, pattern in walk(get_resolver().url_patterns):
+        if namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES or name in PUBLIC_NAMES:
+            continue
+        # Only path() routes can be filled in; a re_path() here would need handling.
+        assert hasattr(pattern, "converters"), f"cannot fill in the regex route {route}"
+        routes.append((route, dict(pattern.converters)))
+    return routes
+
+
+PERSONAL_ROUTES = personal_routes()
+
+
+def fill(route, converters, episode):
+    """The route with the owner's episode, and its year and month, filled in."""
+    values = {
+        EpisodeIdConverter: episode.pk,
+        IntConverter: episode.pk,
+        YearConverter: f"{episode.local_date.year:04d}",
+        MonthConverter: f"{episode.local_date.month:02d}",
+    }
+
+    def value(match):
+        converter = type(converters[match["name"]])
+        assert converter in values, f"add a value for {converter.__name__} in {route}"
+        return str(values[converter])
+
+    return "/" + ROUTE_PARAMETER.sub(value, route)
+
+
+def names_an_object(converters):
+    return any(isinstance(c, EpisodeIdConverter | IntConverter) for c in converters.values())
+
+
+def post_data(episode):
+    """A plausible, valid submission for any personal form, naming the owner's things."""
+    return {
+        "started_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+        "duration": "2 min",
+        "foot": "right",
+        "locations": ["toes"],
+        "intensity": "3",
+        "notes": "changed by someone else",
+        "time_zone": "Asia/Tokyo",
+        "fluid_unit": "floz",
+        "password": PASSWORD,
+        "old_password": PASSWORD,
+        "new_password1": "a brand new long password",
+        "new_password2": "a brand new long password",
+        "start": "2000-01-01",
+        "end": timezone.localdate().isoformat(),
+        "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
+        "pk": episode.pk,
+        "user": episode.user_id,
+    }
+
+
+def query_for(episode):
+    return (
+        f"?start=2000-01-01&end={timezone.localdate().isoformat()}"
+        f"&since={(episode.local_date - timedelta(days=1)).isoformat()}"
+    )
+
+
+def snapshot(owner):
+    user_model = get_user_model()
+    return {
+        "owner": list(user_model.objects.filter(pk=owner.pk).values()),
+        "profile": list(Profile.objects.filter(user=owner).values()),
+        "episodes": list(Episode.objects.filter(user=owner).values()),
+        "counts": (
+            user_model.objects.count(),
+            Profile.objects.count(),
+            Episode.objects.count(),
+        ),
+    }
+
+
+def body(response):
+    if response.streaming:
+        return b"".join(response.streaming_content).decode()
+    return response.content.decode()
+
+
+@pytest.fixture
+def owners_episode(owner):
+    return EpisodeFactory(user=owner, notes=OWNER_NOTE)
+
+
+def test_the_walk_covers_the_diary_report_export_and_profile_urls():
+    routes = {route for route, _ in PERSONAL_ROUTES}
+
+    assert {
+        "diary/",
+        "diary/new/",
+        "diary/<episode:pk>/",
+        "diary/<episode:pk>/edit/",
+        "diary/<episode:pk>/delete/",
+        "accounts/profile/",
+        "accounts/export/",
+        "accounts/delete/",
+    } <= routes
+    assert len(routes) == len(PERSONAL_ROUTES) >= 15
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("route", "converters"), PERSONAL_ROUTES, ids=[r for r, _ in PERSONAL_ROUTES]
+)
+def test_a_stranger_never_reaches_or_changes_the_owners_data(
+    stranger_client, owner, owners_episode, route, converters, method
+):
+    url = fill(route, converters, owners_episode)
+    before = snapshot(owner)
+
+    if method == "get":
+        response = stranger_client.get(url + query_for(owners_episode))
+    else:
+        response = stranger_client.post(url, post_data(owners_episode))
+
+    if names_an_object(converters):
+        assert response.status_code == 404
+        assert snapshot(owner) == before
+    else:
+        assert response.status_code < 500
+        content = body(response)
+        assert OWNER_NOTE not in content
+        assert f"/diary/{owners_episode.pk}/" not in content
+        after = snapshot(owner)
+        assert (after["owner"], after["profile"], after["episodes"]) == (
+            before["owner"],
+            before["profile"],
+            before["episodes"],
+        )
+
+
+@pytest.mark.parametrize("method", ["get", "post"])
+@pytest.mark.parametrize(
+    ("route", "converters"), PERSONAL_ROUTES, ids=[r for r, _ in PERSONAL_ROUTES]
+)
+def test_an_anonymous_visitor_is_sent_to_log_in_and_changes_nothing(
+    client, owner, owners_episode, route, converters, method
+):
+    url = fill(route, converters, owners_episode)
+    before = snapshot(owner)
+
+    response = client.get(url) if method == "get" else client.post(url, post_data(owners_episode))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=")
+    assert snapshot(owner) == before
+
+
+def test_staff_pages_send_people_who_are_not_staff_to_the_admin_login(
+    stranger_client, owners_episode
+):
+    response = stranger_client.get(f"/admin/diary/episode/{owners_episode.pk}/change/")
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+# Download all my data
+
+
+def test_the_export_is_a_json_file_with_the_profile_and_every_episode(owner_client, owner):
+    profile = owner.profile
+    profile.birth_year = 1960
+    profile.conditions = ["diabetes"]
+    profile.save()
+    first = EpisodeFactory(user=owner, notes="first", triggers=["cold"], relief=["stretch"])
+    second = EpisodeFactory(
+        user=owner, notes="second", started_at=timezone.now() - timedelta(days=40)
+    )
+    EpisodeFactory(notes="someone else's")
+
+    response = owner_client.get("/accounts/export/")
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/json"
+    today = timezone.localdate().isoformat()
+    assert response["Content-Disposition"] == (
+        f'attachment; filename="cramplog-owner-{today}.json"'
+    )
+    data = json.loads(response.content)
+    assert data["account"]["username"] == "owner"
+    assert data["profile"] == {
+        "time_zone": "Europe/Berlin",
+        "fluid_unit": "ml",
+        "birth_year": 1960,
+        "conditions": ["diabetes"],
+        "medications": [],
+        "pregnant": False,
+    }
+    assert [e["id"] for e in data["episodes"]] == [second.pk, first.pk]
+    exported = data["episodes"][1]
+    assert exported["notes"] == "first"
+    assert exported["triggers"] == ["cold"]
+    assert exported["relief"] == ["stretch"]
+    assert exported["duration_seconds"] == 90
+    assert exported["locations"] == ["arch"]
+    assert set(exported) == {f.name for f in Episode._meta.concrete_fields if f.name != "user"}
+    assert "someone else's" not in response.content.decode()
+
+
+def test_the_export_is_linked_from_the_profile_page(owner_client):
+    content = owner_client.get("/accounts/profile/").content.decode()
+
+    assert 'href="/accounts/export/"' in content
+    assert 'href="/accounts/delete/"' in content
+
+
+# Delete my account
+
+
+def test_the_delete_page_explains_what_goes(owner_client, owner):
+    EpisodeFactory.create_batch(3, user=owner)
+
+    response = owner_client.get("/accounts/delete/")
+
+    assert response.status_code == 200
+    content = response.content.decode()
+    assert "every cramp in your diary (3 in all)" in content
+    assert 'name="password"' in content
+    assert "each backup is deleted after 30 days" in content
+
+
+def test_deleting_the_account_removes_the_person_and_everything_theirs(client, owner, stranger):
+    EpisodeFactory.create_batch(3, user=owner)
+    EpisodeFactory(user=stranger)
+    other_device = Client()
+    other_device.post("/accounts/login/", {"username": "owner", "password": PASSWORD})
+    client.post("/accounts/login/", {"username": "owner", "password": PASSWORD})
+    AccessAttempt.objects.create(username="owner", ip_address="10.0.0.1", failures_since_start=2)
+    assert AccessLog.objects.filter(username="owner").exists()
+    stranger_device = Client()
+    stranger_device.force_login(stranger)
+
+    response = client.post("/accounts/delete/", {"password": PASSWORD}, follow=True)
+
+    assert response.redirect_chain == [("/", 302)]
+    assert "Your account and your whole diary are deleted." in response.content.decode()
+    assert not get_user_model().objects.filter(username="owner").exists()
+    assert not Profile.objects.filter(user_id=owner.pk).exists()
+    assert not Episode.objects.filter(user_id=owner.pk).exists()
+    assert Episode.objects.filter(user=stranger).count() == 1
+    assert not AccessAttempt.objects.filter(username="owner").exists()
+    assert not AccessLog.objects.filter(username="owner").exists()
+    assert all(s.get_decoded().get("_auth_user_id") != str(owner.pk) for s in Session.objects.all())
+    assert other_device.get("/diary/").status_code == 302
+    assert "_auth_user_id" not in client.session
+    assert stranger_device.get("/diary/").status_code == 200
+
+
+def test_a_wrong_password_deletes_nothing_and_says_so_next_to_the_field(owner_client, owner):
+    EpisodeFactory(user=owner)
+
+    response = owner_client.post("/accounts/delete/", {"password": "guess"})
+
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"password": ["That is not your password."]}
+    assert get_user_model().objects.filter(pk=owner.pk).exists()
+    assert Episode.objects.filter(user=owner).count() == 1
+    assert owner_client.get("/diary/").status_code == 200
+
+
+def test_a_new_account_never_inherits_a_deleted_persons_session(client, db):
+    doomed = UserFactory(username="doomed")
+    client.force_login(doomed)
+    session_key = client.session.session_key
+    client.post("/accounts/delete/", {"password": PASSWORD})
+
+    assert not Session.objects.filter(session_key=session_key).exists()
