@@ -72,9 +72,10 @@ class ProfileForm(forms.ModelForm):
 
 
 class DurationField(forms.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", MAX_LENGTH)
-        super().__init__(**kwargs)
+    # No max_length argument: CharField would check the length of the parsed seconds (an int)
+    # and fail with a TypeError. parse_duration() checks the length of the text itself.
+    def widget_attrs(self, widget):
+        return {**super().widget_attrs(widget), "maxlength": str(MAX_LENGTH)}
 
     def prepare_value(self, value):
         return format_duration(value) if isinstance(value, int) else value
@@ -147,9 +148,9 @@ class EpisodeForm(forms.ModelForm):
             self.initial.setdefault("duration", episode.duration_seconds)
             if episode.fluid_ml is not None:
                 self.initial.setdefault("fluids", profile.from_ml(episode.fluid_ml))
-            self.initial.setdefault("started_at", timezone.localtime(episode.started_at))
-        else:
-            self.initial.setdefault("started_at", timezone.localtime().replace(second=0))
+        elif self.initial.get("started_at") is None:
+            # The model's empty started_at is already in initial, so setdefault would keep None.
+            self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
         unit = UNIT_WORDS[FluidUnit(profile.fluid_unit)]
         self.fields[
             "fluids"
@@ -160,6 +161,8 @@ class EpisodeForm(forms.ModelForm):
         self.fields["notes"].help_text = "Up to 2,000 characters."
         self.helper = FormHelper()
         self.helper.form_tag = False
+        # The template's <form> has the CSRF token; crispy would add a second one.
+        self.helper.disable_csrf = True
         self.helper.layout = Layout(
             Fieldset(
                 "The cramp",

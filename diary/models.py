@@ -1,3 +1,4 @@
+import calendar
 import zoneinfo
 from datetime import date, timedelta
 
@@ -211,8 +212,10 @@ class EpisodeQuerySet(models.QuerySet):
 
     def in_month(self, year, month):
         start = date(year, month, 1)
-        end = date(year + month // 12, month % 12 + 1, 1)
-        return self.filter(local_date__gte=start, local_date__lt=end)
+        # Up to the month's last day, not before the next month's first: December 9999 has
+        # no next month, and asking for it answered 500.
+        last = start.replace(day=calendar.monthrange(year, month)[1])
+        return self.between(start, last)
 
     def between(self, start, end):
         """Episodes whose local date falls from start to end, both included."""
