@@ -1,5 +1,4 @@
 import json
-import re
 from datetime import timedelta
 
 import pytest
@@ -7,128 +6,21 @@ from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth import get_user_model
 from django.contrib.sessions.models import Session
 from django.test import Client
-from django.urls import URLPattern, URLResolver, get_resolver
-from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from diary.converters import EpisodeIdConverter, MonthConverter, YearConverter
 from diary.models import Episode, Profile
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
-
-OWNER_NOTE = "owner-secret-note-7f3a: calf after the long walk"
-
-# URLs anyone may open, by name (or whole namespace). Everything else in the URLconf belongs
-# to a person and is walked below, so a new URL is checked without anyone listing it.
-PUBLIC_NAMES = {
-    "home",
-    "login",
-    "logout",
-    "signup",
-    "password_reset",
-    "password_reset_done",
-    "password_reset_confirm",
-    "password_reset_complete",
-}
-PUBLIC_NAMESPACES = {"knowledge"}
-# The admin is for staff only; it is checked by its own test below.
-STAFF_NAMESPACES = {"admin"}
-ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
-
-
-def walk(patterns, prefix="", namespace=None):
-    for pattern in patterns:
-        if isinstance(pattern, URLResolver):
-            yield from walk(
-                pattern.url_patterns, prefix + str(pattern.pattern), pattern.namespace or namespace
-            )
-        elif isinstance(pattern, URLPattern):
-            yield prefix + str(pattern.pattern), pattern.name, namespace, pattern.pattern
-
-
-def personal_routes():
-    routes = []
-    for route, name, namespace, pattern in walk(get_resolver().url_patterns):
-        if namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES or name in PUBLIC_NAMES:
-            continue
-        # Only path() routes can be filled in; a re_path() here would need handling.
-        assert hasattr(pattern, "converters"), f"cannot fill in the regex route {route}"
-        routes.append((route, dict(pattern.converters)))
-    return routes
-
-
-PERSONAL_ROUTES = personal_routes()
-
-
-def fill(route, converters, episode):
-    """The route with the owner's episode, and its year and month, filled in."""
-    values = {
-        EpisodeIdConverter: episode.pk,
-        IntConverter: episode.pk,
-        YearConverter: f"{episode.local_date.year:04d}",
-        MonthConverter: f"{episode.local_date.month:02d}",
-    }
-
-    def value(match):
-        converter = type(converters[match["name"]])
-        assert converter in values, f"add a value for {converter.__name__} in {route}"
-        return str(values[converter])
-
-    return "/" + ROUTE_PARAMETER.sub(value, route)
-
-
-def names_an_object(converters):
-    return any(isinstance(c, EpisodeIdConverter | IntConverter) for c in converters.values())
-
-
-def post_data(episode):
-    """A plausible, valid submission for any personal form, naming the owner's things."""
-    return {
-        "started_at": (timezone.localtime() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-        "duration": "2 min",
-        "foot": "right",
-        "locations": ["toes"],
-        "intensity": "3",
-        "notes": "changed by someone else",
-        "time_zone": "Asia/Tokyo",
-        "fluid_unit": "floz",
-        "password": PASSWORD,
-        "old_password": PASSWORD,
-        "new_password1": "a brand new long password",
-        "new_password2": "a brand new long password",
-        "start": "2000-01-01",
-        "end": timezone.localdate().isoformat(),
-        "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
-        "pk": episode.pk,
-        "user": episode.user_id,
-    }
-
-
-def query_for(episode):
-    return (
-        f"?start=2000-01-01&end={timezone.localdate().isoformat()}"
-        f"&since={(episode.local_date - timedelta(days=1)).isoformat()}"
-    )
-
-
-def snapshot(owner):
-    user_model = get_user_model()
-    return {
-        "owner": list(user_model.objects.filter(pk=owner.pk).values()),
-        "profile": list(Profile.objects.filter(user=owner).values()),
-        "episodes": list(Episode.objects.filter(user=owner).values()),
-        "counts": (
-            user_model.objects.count(),
-            Profile.objects.count(),
-            Episode.objects.count(),
-        ),
-    }
-
-
-def body(response):
-    if response.streaming:
-        return b"".join(response.streaming_content).decode()
-    return response.content.decode()
+from .urlwalk import (
+    OWNER_NOTE,
+    PERSONAL_ROUTES,
+    body,
+    fill,
+    names_an_object,
+    post_data,
+    query_for,
+    snapshot,
+)
 
 
 @pytest.fixture

@@ -11,8 +11,10 @@ from django.contrib.auth.hashers import make_password
 from django.test import Client
 
 import cramplog.settings as project_settings
+from diary.models import Episode
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
+from .urlwalk import OWNER_NOTE, PERSONAL_ROUTES, fill, post_data, snapshot
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -361,3 +363,134 @@ def test_a_failed_login_never_writes_the_password_or_username_to_the_logs(
     assert f"user_id={owner.pk} ip=10.0.0.7" in logged
     assert WRONG not in logged
     assert "owner" not in logged
+
+
+# Stored XSS
+
+XSS_NOTES = [
+    ("<script>alert(1)</script>", "&lt;script&gt;alert(1)&lt;/script&gt;"),
+    ('"><img src=x onerror=alert(1)>', "&quot;&gt;&lt;img src=x onerror=alert(1)&gt;"),
+    ("{{ 7|add:1 }}", "{{ 7|add:1 }}"),
+    ('{% now "Y" %}', "{% now &quot;Y&quot; %}"),
+]
+
+
+@pytest.mark.parametrize(("notes", "escaped"), XSS_NOTES)
+def test_notes_are_shown_as_text_on_every_page_that_shows_them(owner_client, owner, notes, escaped):
+    episode = EpisodeFactory(user=owner, notes=notes)
+    day = episode.local_date
+    pages_showing_notes = [
+        f"/diary/{episode.pk}/",
+        f"/diary/{episode.pk}/edit/",
+        f"/diary/report/?start={day.isoformat()}&end={day.isoformat()}",
+    ]
+    other_pages = ["/", "/diary/", f"/diary/{day:%Y}/{day:%m}/", f"/diary/{day:%Y}/"]
+
+    for path in pages_showing_notes + other_pages:
+        response = owner_client.get(path)
+        assert response.status_code == 200, path
+        content = response.content.decode()
+        assert notes not in content or notes == escaped, path
+        if path in pages_showing_notes:
+            assert escaped in content, path
+    assert "<script>alert" not in owner_client.get(f"/diary/{episode.pk}/").content.decode()
+
+
+@pytest.mark.parametrize(("notes", "escaped"), XSS_NOTES)
+def test_notes_are_shown_as_text_in_the_admin(client, db, notes, escaped):
+    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    episode = EpisodeFactory(notes=notes)
+    client.force_login(admin)
+
+    content = client.get(f"/admin/diary/episode/{episode.pk}/change/").content.decode()
+
+    assert escaped in content
+    assert notes not in content or notes == escaped
+
+
+def test_template_syntax_in_notes_is_never_evaluated(owner_client, owner):
+    episode = EpisodeFactory(user=owner, notes='{{ 7|add:1 }} and {% now "Y" %}')
+
+    content = owner_client.get(f"/diary/{episode.pk}/").content.decode()
+
+    assert "{{ 7|add:1 }} and {% now &quot;Y&quot; %}" in content
+    assert "8 and" not in content
+
+
+# CSRF and safe methods
+
+
+@pytest.mark.parametrize(
+    ("route", "converters"), PERSONAL_ROUTES, ids=[r for r, _ in PERSONAL_ROUTES]
+)
+def test_a_personal_post_without_a_csrf_token_is_refused_and_changes_nothing(
+    owner, route, converters
+):
+    episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+    before = snapshot(owner)
+
+    response = client.post(fill(route, converters, episode), post_data(episode))
+
+    assert response.status_code == 403
+    assert snapshot(owner) == before
+
+
+@pytest.mark.parametrize(
+    "path",
+    [LOGIN, "/accounts/signup/", "/accounts/password_reset/", "/accounts/logout/"],
+)
+def test_public_forms_without_a_csrf_token_are_refused(owner, path):
+    client = Client(enforce_csrf_checks=True)
+    counts = get_user_model().objects.count()
+
+    response = client.post(
+        path,
+        {
+            "username": "newcomer",
+            "password": PASSWORD,
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "email": "owner@example.com",
+        },
+    )
+
+    assert response.status_code == 403
+    assert get_user_model().objects.count() == counts
+    assert "_auth_user_id" not in client.session
+
+
+def test_logging_out_is_refused_without_a_csrf_token_and_keeps_the_session(owner):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(owner)
+
+    assert client.post("/accounts/logout/").status_code == 403
+    assert client.get("/diary/").status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("route", "converters"), PERSONAL_ROUTES, ids=[r for r, _ in PERSONAL_ROUTES]
+)
+def test_a_get_never_changes_anything(owner_client, owner, route, converters):
+    episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    before = snapshot(owner)
+
+    response = owner_client.get(fill(route, converters, episode), post_data(episode))
+
+    assert response.status_code in {200, 400, 405}
+    assert snapshot(owner) == before
+
+
+@pytest.mark.parametrize("path", ["/diary/quick/", "/accounts/logout/"])
+def test_actions_refuse_get(owner_client, path):
+    assert owner_client.get(path).status_code == 405
+
+
+def test_get_on_the_delete_pages_deletes_nothing(owner_client, owner):
+    episode = EpisodeFactory(user=owner)
+
+    assert owner_client.get(f"/diary/{episode.pk}/delete/").status_code == 200
+    assert owner_client.get("/accounts/delete/", {"password": PASSWORD}).status_code == 200
+    assert Episode.objects.filter(pk=episode.pk).exists()
+    assert get_user_model().objects.filter(pk=owner.pk).exists()
