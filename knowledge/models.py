@@ -174,16 +174,13 @@ class Citation(models.Model):
         return markup.quote_anchor(self.quote)
 
     def clean(self):
-        if sum(entry_id is not None for entry_id in self.entry_ids) != 1:
+        # Compare objects, not ids: an admin inline sets an entry that is not saved yet.
+        if sum(entry is not None for entry in (self.cause, self.tip, self.red_flag)) != 1:
             raise ValidationError("A citation backs exactly one cause, tip or red flag.")
         if self.article_id and self.quote and self.quote not in self.article.body:
             raise ValidationError(
                 {"quote": "This passage does not appear word for word in the article."}
             )
-
-    @property
-    def entry_ids(self):
-        return (self.cause_id, self.tip_id, self.red_flag_id)
 
     @property
     def entry(self):

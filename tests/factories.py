@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from django.utils import timezone
 
 from diary.models import Episode, Profile
+from knowledge.models import Article, Cause, Citation, RedFlag, Tip
 
 PASSWORD = "correct horse battery staple"
 
@@ -43,3 +44,59 @@ class EpisodeFactory(factory.django.DjangoModelFactory):
     intensity = 6
     fluid_ml = 1500
     activity = "sleeping"
+
+
+class ArticleFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Article
+
+    title = factory.Sequence(lambda n: f"Article {n}")
+    slug = factory.Sequence(lambda n: f"article-{n}")
+    source_file = "000_example.txt"
+    body = "Cramps are sudden.\n\nStretching the calf often eases a cramp quickly."
+
+
+class CauseFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Cause
+
+    title = factory.Sequence(lambda n: f"Cause {n}")
+    slug = factory.Sequence(lambda n: f"cause-{n}")
+    summary = "A one-line summary."
+    body = "A body in **Markdown**."
+    category = "activity-lifestyle"
+
+
+class TipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Tip
+        skip_postgeneration_save = True
+
+    title = factory.Sequence(lambda n: f"Tip {n}")
+    slug = factory.Sequence(lambda n: f"tip-{n}")
+    summary = "A one-line summary."
+    body = "A body in **Markdown**."
+    kind = "relief"
+
+    @factory.post_generation
+    def causes(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.causes.set(extracted)
+
+
+class RedFlagFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = RedFlag
+
+    title = factory.Sequence(lambda n: f"Red flag {n}")
+    slug = factory.Sequence(lambda n: f"red-flag-{n}")
+    summary = "A one-line summary."
+    body = "See a health professional."
+
+
+class CitationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Citation
+
+    article = factory.SubFactory(ArticleFactory)
+    quote = "Stretching the calf often eases a cramp quickly."
