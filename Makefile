@@ -49,5 +49,13 @@ test-postgres: $(VENV)/.installed-dev
 	  *) echo "Set DATABASE_URL=postgres://user:password@host:port/name"; exit 2;; esac
 	DATABASE_URL="$(DATABASE_URL)" $(BIN)/pytest
 
+# Pages against bare WSGI, plain Django and fortunes baselines, into docs/performance.md
+# (bench/README.md). Installs wrk from Debian when missing. BENCH_ARGS="--seconds 5" for a quick run.
+bench: $(VENV)/.installed
+	@command -v wrk >/dev/null || { \
+	  sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \
+	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
 clean:
 	rm -rf $(VENV) var/static

@@ -1,3 +1,5 @@
+import os
+
 from django.contrib import admin
 from django.urls import include, path
 
@@ -7,3 +9,7 @@ urlpatterns = [
     path("knowledge/", include("knowledge.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Baseline views for `make bench`; never mounted in production.
+if os.environ.get("CRAMPLOG_BENCH") == "1":
+    urlpatterns.append(path("bench/", include("bench.urls")))

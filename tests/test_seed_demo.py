@@ -110,3 +110,9 @@ def test_a_demo_person_can_sign_in_with_the_documented_password(client):
 
     assert response.status_code == 302
     assert client.get(reverse("episode_list")).status_code == 200
+
+
+@pytest.mark.django_db
+def test_the_benchmark_baseline_pages_are_not_served_outside_the_benchmark(owner_client):
+    for path in ("/bench/plaintext/", "/bench/fortunes/", "/bench/rows/"):
+        assert owner_client.get(path).status_code == 404

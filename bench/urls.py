@@ -1,0 +1,9 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("plaintext/", views.plaintext, name="bench_plaintext"),
+    path("fortunes/", views.fortunes, name="bench_fortunes"),
+    path("rows/", views.rows, name="bench_rows"),
+]
