@@ -1,0 +1,337 @@
+"""An episode's page shows the causes, warnings and tips that fit it, from the shipped rules."""
+
+import io
+import re
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from knowledge.models import Cause, MatchRule, RedFlag, Tip
+
+from .factories import EpisodeFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+@pytest.fixture
+def knowledge(db):
+    call_command("load_knowledge", stdout=io.StringIO())
+
+
+def section(html, section_id):
+    match = re.search(rf'<section id="{section_id}".*?</section>', html, re.S)
+    return match.group(0) if match else ""
+
+
+def slugs(html, section_id, kind):
+    found = re.findall(rf'href="/knowledge/{kind}/([a-z0-9-]+)/"', section(html, section_id))
+    return list(dict.fromkeys(found))
+
+
+def shown(client, episode):
+    response = client.get(f"/diary/{episode.pk}/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    return (
+        slugs(html, "causes", "causes"),
+        slugs(html, "red-flags", "red-flags"),
+        slugs(html, "tips", "tips"),
+        html,
+    )
+
+
+def night(hour=3):
+    return (timezone.now() - timedelta(days=1)).astimezone(BERLIN).replace(hour=hour, minute=0)
+
+
+SCENARIOS = {
+    "a cramp at 03:00 while sleeping": (
+        {"started_at": night(), "activity": "sleeping", "symptoms": ["woke_me"]},
+        {},
+        {"poor-circulation", "prolonged-position"},
+        set(),
+    ),
+    "after a long run on a hot day with little to drink": (
+        {
+            "activity": "running",
+            "triggers": ["intense_exercise", "heavy_sweating"],
+            "fluid_ml": 500,
+            "locations": ["calf"],
+        },
+        {},
+        {"dehydration", "strenuous-exercise"},
+        set(),
+    ),
+    "in the toes after a day in tight shoes": (
+        {"triggers": ["tight_footwear"], "locations": ["toes"], "activity": "standing"},
+        {},
+        {"poor-footwear"},
+        set(),
+    ),
+    "for someone taking a diuretic": (
+        {"activity": "resting"},
+        {"medications": ["diuretic"]},
+        {"medications", "electrolyte-imbalance"},
+        set(),
+    ),
+    "with numbness": (
+        {"symptoms": ["numbness_tingling"]},
+        {},
+        {"peripheral-neuropathy", "nerve-compression"},
+        {"numbness-tingling"},
+    ),
+    "lasting 40 minutes": ({"duration_seconds": 40 * 60}, {}, set(), {"long-cramp"}),
+    "during a walk, easing with rest": (
+        {"activity": "walking", "symptoms": ["pain_walking_eases_rest"]},
+        {},
+        {"peripheral-artery-disease"},
+        {"claudication"},
+    ),
+    "while holding a stretch": ({"activity": "stretching"}, {}, {"stretching-cramp"}, set()),
+    "in a pregnant person": ({"activity": "resting"}, {"pregnant": True}, {"pregnancy"}, set()),
+    "at 72 years old": ({"activity": "resting"}, {"birth_year": 1954}, {"aging"}, set()),
+    "with diabetes": (
+        {},
+        {"conditions": ["diabetes"]},
+        {"chronic-conditions", "peripheral-neuropathy"},
+        set(),
+    ),
+    "with Parkinson's": ({}, {"conditions": ["parkinsons"]}, {"neurological-conditions"}, set()),
+    "after sitting at a desk all day": (
+        {"triggers": ["long_sitting"], "activity": "sitting"},
+        {},
+        {"prolonged-position", "sedentary-lifestyle"},
+        set(),
+    ),
+    "with cold feet": ({"triggers": ["cold"]}, {}, {"cold-exposure"}, set()),
+    "after sport without a warm-up": (
+        {"triggers": ["no_warmup"], "activity": "sport"},
+        {},
+        {"strenuous-exercise"},
+        set(),
+    ),
+    "after drinking and smoking": (
+        {"triggers": ["alcohol", "smoking"]},
+        {},
+        {"poor-circulation"},
+        set(),
+    ),
+    "in high heels with a weak foot": (
+        {"triggers": ["high_heels"], "symptoms": ["weakness"]},
+        {},
+        {"poor-footwear", "muscle-imbalance"},
+        set(),
+    ),
+    "with swelling after sport": (
+        {"activity": "sport", "symptoms": ["swelling", "skin_change"]},
+        {},
+        {"muscle-strain-injury"},
+        set(),
+    ),
+}
+# Causes that have nothing to do with a plain cramp unless the person logged something for them.
+SPECIFIC = {
+    "pregnancy",
+    "medications",
+    "peripheral-artery-disease",
+    "neurological-conditions",
+    "chronic-conditions",
+    "aging",
+    "stretching-cramp",
+    "poor-footwear",
+    "cold-exposure",
+    "muscle-strain-injury",
+    "dehydration",
+}
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_a_scenario_from_the_articles_ranks_the_expected_causes_first(
+    name, knowledge, owner, owner_client
+):
+    episode_fields, profile_fields, expected, flags = SCENARIOS[name]
+    profile = owner.profile
+    for field, value in {"birth_year": 1985, **profile_fields}.items():
+        setattr(profile, field, value)
+    profile.save()
+    episode = EpisodeFactory(
+        user=owner,
+        **{"activity": "", "fluid_ml": None, "intensity": 5, "duration_seconds": 60}
+        | episode_fields,
+    )
+
+    causes, red_flags, _tips, _html = shown(owner_client, episode)
+
+    assert expected <= set(causes[:3]), causes
+    assert set(red_flags) == flags
+    assert not (set(causes) & SPECIFIC) - expected, causes
+
+
+def test_the_eighth_cramp_in_a_week_raises_the_frequent_cramps_warning(
+    knowledge, owner, owner_client
+):
+    now = timezone.now()
+    for day in range(1, 8):
+        EpisodeFactory(user=owner, started_at=now - timedelta(hours=20 * day), activity="")
+    eighth = EpisodeFactory(user=owner, started_at=now - timedelta(minutes=30), activity="")
+
+    _causes, red_flags, _tips, html = shown(owner_client, eighth)
+
+    assert "frequent-unexplained" in red_flags
+    assert "see a health professional" in section(html, "red-flags")
+    assert html.index('id="red-flags"') < html.index('id="causes"')
+
+
+def test_a_cramp_with_nothing_telling_says_so_and_suggests_what_to_log(
+    knowledge, owner, owner_client
+):
+    episode = EpisodeFactory(user=owner, activity="", fluid_ml=None, intensity=3)
+
+    causes, red_flags, _tips, html = shown(owner_client, episode)
+
+    assert causes == [] and red_flags == []
+    assert "would rather not guess" in section(html, "causes")
+    assert 'id="red-flags"' not in html
+
+
+def test_each_cause_shows_the_logged_facts_behind_it(knowledge, owner, owner_client):
+    episode = EpisodeFactory(
+        user=owner, activity="running", fluid_ml=500, triggers=["heavy_sweating"]
+    )
+
+    _causes, _flags, _tips, html = shown(owner_client, episode)
+
+    assert "500 ml" in section(html, "causes")
+
+
+def test_relief_tips_come_first_just_after_a_cramp_and_prevention_tips_later(
+    knowledge, owner, owner_client
+):
+    fresh = EpisodeFactory(
+        user=owner, started_at=timezone.now() - timedelta(minutes=10), triggers=["cold"]
+    )
+    old = EpisodeFactory(
+        user=owner, started_at=timezone.now() - timedelta(days=3), triggers=["cold"]
+    )
+    kinds = dict(Tip.objects.values_list("slug", "kind"))
+
+    fresh_tips = shown(owner_client, fresh)[2]
+    old_tips = shown(owner_client, old)[2]
+
+    assert kinds[fresh_tips[0]] == "relief"
+    assert kinds[old_tips[0]] == "prevention"
+    assert sorted(fresh_tips) == sorted(old_tips)
+    assert len(fresh_tips) == len(set(fresh_tips))
+
+
+def test_every_page_with_causes_says_it_is_not_a_diagnosis(knowledge, owner, owner_client):
+    episode = EpisodeFactory(user=owner, triggers=["cold"])
+
+    for url in [f"/diary/{episode.pk}/", "/diary/", "/"]:
+        assert "not a diagnosis" in owner_client.get(url).content.decode(), url
+
+
+def test_an_editors_change_of_weight_changes_the_ranking_on_the_next_view(
+    knowledge, owner, owner_client
+):
+    episode = EpisodeFactory(user=owner, triggers=["high_heels"], symptoms=["weakness"])
+    first = shown(owner_client, episode)[0][0]
+    other = "muscle-imbalance" if first == "poor-footwear" else "poor-footwear"
+    MatchRule.objects.filter(cause__slug=other).update(weight=100)
+
+    assert shown(owner_client, episode)[0][0] == other
+
+
+def test_an_unpublished_cause_or_red_flag_disappears_from_the_episode_page(
+    knowledge, owner, owner_client
+):
+    episode = EpisodeFactory(user=owner, triggers=["cold"], duration_seconds=3600)
+    assert "cold-exposure" in shown(owner_client, episode)[0]
+    Cause.objects.filter(slug="cold-exposure").update(published=False)
+    RedFlag.objects.filter(slug="long-cramp").update(published=False)
+
+    causes, red_flags, _tips, _html = shown(owner_client, episode)
+
+    assert "cold-exposure" not in causes
+    assert "long-cramp" not in red_flags
+
+
+def test_every_cause_and_red_flag_is_reachable_by_a_shipped_rule(knowledge):
+    ruled_causes = set(MatchRule.objects.published().values_list("cause__slug", flat=True))
+    ruled_flags = set(MatchRule.objects.published().values_list("red_flag__slug", flat=True))
+
+    assert set(Cause.objects.values_list("slug", flat=True)) <= ruled_causes
+    assert set(RedFlag.objects.values_list("slug", flat=True)) <= ruled_flags
+
+
+def test_the_episode_page_costs_the_same_queries_however_many_rules_causes_and_tips(
+    knowledge, owner, owner_client, django_assert_max_num_queries
+):
+    episode = EpisodeFactory(user=owner, triggers=["cold", "tight_footwear"], symptoms=["weakness"])
+    owner_client.get(f"/diary/{episode.pk}/")
+    with CaptureQueriesContext(connection) as before:
+        owner_client.get(f"/diary/{episode.pk}/")
+    for n in range(20):
+        cause = Cause.objects.create(
+            slug=f"extra-{n}", title=f"Extra {n}", summary="s", body="b", category="nerves"
+        )
+        tip = Tip.objects.create(slug=f"extra-tip-{n}", title=f"Tip {n}", kind="prevention")
+        tip.causes.add(cause)
+        MatchRule.objects.create(
+            cause=cause, fact="trigger_any", value="cold", weight=30, reason="r"
+        )
+
+    with django_assert_max_num_queries(len(before)):
+        response = owner_client.get(f"/diary/{episode.pk}/")
+    assert len(slugs(response.content.decode(), "causes", "causes")) == 5
+
+
+def test_the_diary_list_costs_the_same_queries_for_one_and_for_a_full_page_of_episodes(
+    knowledge, owner, owner_client
+):
+    EpisodeFactory(user=owner, triggers=["cold"])
+    with CaptureQueriesContext(connection) as one:
+        owner_client.get("/diary/")
+    EpisodeFactory.create_batch(30, user=owner, triggers=["cold"])
+    with CaptureQueriesContext(connection) as many:
+        response = owner_client.get("/diary/")
+
+    assert len(many) == len(one)
+    assert response.content.decode().count("/knowledge/causes/cold-exposure/") == 25
+
+
+def test_home_shows_the_causes_of_the_last_30_days_with_prevention_tips(
+    knowledge, owner, owner_client
+):
+    EpisodeFactory.create_batch(3, user=owner, triggers=["cold"])
+    EpisodeFactory(
+        user=owner, started_at=timezone.now() - timedelta(days=60), activity="stretching"
+    )
+
+    html = owner_client.get("/").content.decode()
+
+    assert slugs(html, "causes", "causes")[0] == "cold-exposure"
+    assert "stretching-cramp" not in slugs(html, "causes", "causes")
+    assert "/knowledge/tips/keep-feet-warm/" in section(html, "causes")
+
+
+def test_a_stranger_cannot_see_anothers_episode_advice(knowledge, owner, stranger_client):
+    episode = EpisodeFactory(user=owner, triggers=["cold"])
+
+    assert stranger_client.get(f"/diary/{episode.pk}/").status_code == 404
+
+
+def test_times_are_matched_in_the_persons_time_zone(knowledge, owner, owner_client):
+    owner.profile.time_zone = "Asia/Tokyo"
+    owner.profile.save()
+    at_3_in_tokyo = datetime(2026, 3, 10, 3, 0, tzinfo=ZoneInfo("Asia/Tokyo"))
+    episode = EpisodeFactory(user=owner, started_at=at_3_in_tokyo, activity="sleeping")
+
+    causes = shown(owner_client, episode)[0]
+
+    assert "poor-circulation" in causes
