@@ -500,3 +500,15 @@ def test_a_citation_can_only_back_one_entry(catalogue):
 
     with pytest.raises(Exception, match="exactly one"):
         citation.full_clean()
+
+
+@pytest.mark.parametrize("model", ["article", "cause", "tip", "redflag", "citation", "matchrule"])
+def test_every_knowledge_admin_page_opens_for_an_editor(editor_client, catalogue, model):
+    MatchRule.objects.create(
+        cause=catalogue["cause"], fact="night", weight=30, reason="It was at night."
+    )
+    changelist = editor_client.get(f"/admin/knowledge/{model}/", {"q": "a"})
+    add = editor_client.get(f"/admin/knowledge/{model}/add/")
+
+    assert changelist.status_code == 200
+    assert add.status_code == 200
