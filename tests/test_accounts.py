@@ -361,3 +361,37 @@ def test_each_person_sees_and_changes_only_their_own_profile(stranger_client, ow
     assert page.by_id("id_birth_year")["attrs"].get("value") is None
     assert Profile.objects.get(user=owner).birth_year == 1950
     assert Profile.objects.get(user=stranger).birth_year == 1961
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"birth_year": "1" * 500},
+        {"birth_year": "-5"},
+        {"birth_year": "1e3"},
+        {"time_zone": "x" * 10_000},
+        {"time_zone": "../../etc/passwd"},
+        {"time_zone": "nul\x00"},
+        {"conditions": ["diabetes"] * 900},
+        {"pregnant": "maybe"},
+    ],
+)
+def test_no_profile_input_fails_with_a_server_error(owner_client, data):
+    response = owner_client.post("/accounts/profile/", {**PROFILE, **data})
+
+    assert response.status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        {"username": "x" * 10_000},
+        {"username": "nul\x00"},
+        {"email": "a@" + "b" * 10_000 + ".com"},
+        {"password1": "p" * 10_000, "password2": "p" * 10_000},
+    ],
+)
+def test_no_sign_up_input_fails_with_a_server_error(client, db, data):
+    response = client.post("/accounts/signup/", {**SIGNUP, **data})
+
+    assert response.status_code in (200, 302)
