@@ -112,6 +112,7 @@ def test_a_person_logs_a_cramp_with_the_keyboard_alone(page):
     tab_to(page, arch_region)
     page.keyboard.press("Space")
     expect(arch_region).to_have_attribute("aria-checked", "true")
+    snapshot(page, "desktop-keyboard-foot")
     expect(page.locator(".foot-locations").get_by_role("checkbox", name="Arch")).to_be_checked()
     tab_to(page, page.get_by_role("radio", name="0 no pain"))
     for _ in range(6):
