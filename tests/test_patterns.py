@@ -1,0 +1,313 @@
+"""Month, year and report pages: figures checked against hand-computed fixtures."""
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from diary import patterns
+from diary.models import Episode
+
+from .factories import EpisodeFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def at(day, hour, minute=0, zone=BERLIN):
+    return datetime(*day, hour, minute, tzinfo=zone)
+
+
+def row(day, hour=3, duration=60, intensity=5, **fields):
+    values = {
+        "pk": 0,
+        "local_date": day,
+        "local_hour": hour,
+        "duration_seconds": duration,
+        "intensity": intensity,
+        "foot": "left",
+        "locations": ["arch"],
+        "activity": "",
+        "triggers": [],
+        "symptoms": [],
+        "relief": [],
+        "relief_helped": "",
+        "fluid_ml": None,
+    }
+    values.update(fields)
+    return patterns.Row(**values)
+
+
+def test_a_months_totals_are_counted_by_hand():
+    rows = [
+        row(date(2026, 3, 1), duration=30, intensity=4),
+        row(date(2026, 3, 1), duration=90, intensity=6),
+        row(date(2026, 3, 15), duration=600, intensity=8),
+    ]
+
+    totals = patterns.totals(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 6, 1))
+
+    assert totals == {
+        "episodes": 3,
+        "cramp_days": 2,
+        "cramp_free_days": 29,
+        "median_duration": 90,
+        "longest_duration": 600,
+        "mean_intensity": 6.0,
+    }
+
+
+def test_a_running_month_counts_cramp_free_days_only_up_to_today():
+    rows = [row(date(2026, 3, 2))]
+
+    totals = patterns.totals(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 10))
+
+    assert totals["cramp_free_days"] == 9
+
+
+def test_changes_are_given_in_words_and_numbers():
+    current = {"episodes": 5, "median_duration": 150}
+    previous = {"episodes": 8, "median_duration": 90}
+
+    changes = patterns.compare(current, previous)
+
+    assert changes["episodes"].words == "down 3"
+    assert changes["median_duration"].words == "up 1 min"
+
+
+def test_hours_blocks_night_and_weekdays():
+    rows = [
+        row(date(2026, 3, 2), hour=23),
+        row(date(2026, 3, 2), hour=5),
+        row(date(2026, 3, 4), 14),
+    ]
+
+    hours = patterns.hours(rows)
+    weekdays = dict(patterns.weekdays(rows))
+
+    assert hours["night"] == 2 and hours["day"] == 1
+    assert dict(hours["blocks"])["22–24"] == 1
+    assert dict(hours["blocks"])["04–06"] == 1
+    assert weekdays["Monday"] == 2 and weekdays["Wednesday"] == 1
+
+
+def test_hydration_gives_the_median_and_the_share_after_low_intake():
+    rows = [row(date(2026, 3, d), fluid_ml=ml) for d, ml in [(1, 500), (2, 1000), (3, 2500)]]
+    rows.append(row(date(2026, 3, 4)))
+
+    hydration = patterns.hydration(rows)
+
+    assert hydration["median"] == 1000
+    assert hydration["low"] == 2 and hydration["low_share"] == 67
+    assert hydration["not_logged"] == 1
+
+
+def test_what_helped_counts_tries_and_outcomes():
+    rows = [
+        row(date(2026, 3, 1), relief=["stretch", "heat"], relief_helped="yes"),
+        row(date(2026, 3, 2), relief=["stretch"], relief_helped="no"),
+    ]
+
+    relief = {item["value"]: item for item in patterns.relief(rows)}
+
+    assert relief["stretch"]["tried"] == 2 and relief["stretch"]["yes"] == 1
+    assert relief["stretch"]["no"] == 1
+    assert relief["heat"]["tried"] == 1
+
+
+def test_a_month_with_cramps_on_most_nights_raises_the_night_warning():
+    rows = [row(date(2026, 3, d), hour=2) for d in range(1, 20)]
+
+    slugs = [
+        slug
+        for slug, _ in patterns.period_warnings(
+            rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1)
+        )
+    ]
+
+    assert slugs == ["persistent-night-cramps", "frequent-unexplained"]
+
+
+def test_a_quiet_month_raises_no_warning():
+    rows = [row(date(2026, 3, 3), hour=15), row(date(2026, 3, 20), hour=2)]
+
+    assert (
+        patterns.period_warnings(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1)) == []
+    )
+
+
+def test_the_calendar_shades_by_count_and_keeps_the_worst_pain():
+    rows = [row(date(2026, 3, 5), intensity=3), row(date(2026, 3, 5), intensity=7)]
+
+    days = {cell["date"]: cell for week in patterns.month_calendar(rows, 2026, 3) for cell in week}
+
+    assert days[date(2026, 3, 5)]["count"] == 2
+    assert days[date(2026, 3, 5)]["worst"] == 7
+    assert days[date(2026, 3, 5)]["level"] == 4
+    assert days[date(2026, 3, 6)]["level"] == 0
+
+
+def test_comparison_windows_are_equal_and_limited_by_the_data():
+    before, change, after_end, days = patterns.comparison_windows(
+        date(2026, 10, 3), date(2026, 10, 31), date(2026, 1, 1)
+    )
+
+    assert days == 29
+    assert (change - before).days == (after_end - change).days == 29
+
+
+@pytest.fixture
+def march(owner):
+    """Episodes around March 2026 in Berlin, including the edges of the month."""
+    EpisodeFactory(user=owner, started_at=at((2026, 2, 28), 23, 30), intensity=9)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 1), 0, 10), intensity=4, duration_seconds=30)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 1), 14, 0), intensity=6, duration_seconds=90)
+    EpisodeFactory(
+        user=owner, started_at=at((2026, 3, 31), 23, 30), intensity=8, duration_seconds=600
+    )
+    EpisodeFactory(user=owner, started_at=at((2026, 4, 1), 0, 30), intensity=2)
+
+
+def test_the_month_page_counts_episodes_at_the_edges_of_the_month_in_local_time(
+    march, owner_client
+):
+    response = owner_client.get("/diary/2026/03/")
+
+    totals = response.context["figures"]["totals"]
+    assert totals["episodes"] == 3
+    assert totals["cramp_days"] == 2
+    assert totals["longest_duration"] == 600
+    assert totals["median_duration"] == 90
+    assert totals["mean_intensity"] == 6.0
+    assert response.context["figures"]["changes"]["episodes"].previous == 1
+    html = response.content.decode()
+    assert "/diary/2026/02/" in html and "/diary/2026/04/" in html
+    assert '<svg class="chart"' in html and "<title" in html
+
+
+def test_an_episode_at_2330_on_the_last_day_belongs_to_that_day_in_tokyo(owner, owner_client):
+    owner.profile.time_zone = "Asia/Tokyo"
+    owner.profile.save()
+    EpisodeFactory(
+        user=owner, started_at=datetime(2026, 1, 31, 23, 30, tzinfo=ZoneInfo("Asia/Tokyo"))
+    )
+
+    january = owner_client.get("/diary/2026/01/").context["figures"]["totals"]["episodes"]
+    february = owner_client.get("/diary/2026/02/").context["figures"]["totals"]["episodes"]
+
+    assert (january, february) == (1, 0)
+
+
+def test_an_empty_month_says_so_kindly_and_links_to_logging(owner_client):
+    html = owner_client.get("/diary/2025/05/").content.decode()
+
+    assert "No cramps logged in May 2025" in html
+    assert 'href="/diary/new/"' in html
+
+
+@pytest.mark.parametrize(
+    "url", ["/diary/2026/13/", "/diary/0000/00/", "/diary/2026/00/", "/diary/1899/"]
+)
+def test_impossible_months_and_years_are_not_found(owner_client, url):
+    assert owner_client.get(url).status_code == 404
+
+
+def test_the_month_page_costs_the_same_queries_for_one_month_and_for_years_of_history(
+    owner, owner_client
+):
+    def episodes_over(days):
+        start = at((2026, 3, 31), 3)
+        batch = []
+        for day in range(days):
+            episode = Episode(
+                user=owner,
+                started_at=start - timedelta(days=day),
+                time_zone="Europe/Berlin",
+                duration_seconds=60,
+                foot="left",
+                locations=["arch"],
+                intensity=5,
+            )
+            episode.set_local_fields()
+            batch.append(episode)
+        Episode.objects.bulk_create(batch)
+
+    episodes_over(31)
+    with CaptureQueriesContext(connection) as one_month:
+        owner_client.get("/diary/2026/03/")
+    Episode.objects.all().delete()
+    episodes_over(3 * 365)
+    with CaptureQueriesContext(connection) as years:
+        response = owner_client.get("/diary/2026/03/")
+
+    assert len(years) == len(one_month)
+    assert response.context["figures"]["totals"]["episodes"] == 31
+
+
+def test_the_year_page_shows_twelve_months_and_a_before_and_after_comparison(owner, owner_client):
+    for day in range(1, 29):
+        EpisodeFactory(user=owner, started_at=at((2026, 2, day), 3), intensity=6)
+    for day in (1, 8, 15, 22):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, day), 3), intensity=4)
+
+    response = owner_client.get("/diary/2026/", {"since": "2026-03-01"})
+
+    months = response.context["months"]
+    assert len(months) == 12
+    assert (months[1]["episodes"], months[1]["cramp_days"], months[1]["mean_intensity"]) == (
+        28,
+        28,
+        6.0,
+    )
+    comparison = response.context["comparison"]
+    assert comparison["before"] >= comparison["after"] == 4
+    assert comparison["before_pain"] == 6.0 and comparison["after_pain"] == 4.0
+
+
+def test_the_report_covers_the_range_with_profile_facts_and_every_episode(
+    march, owner, owner_client
+):
+    owner.profile.conditions = ["diabetes"]
+    owner.profile.save()
+
+    response = owner_client.get("/diary/report/", {"start": "2026-03-01", "end": "2026-03-31"})
+
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert response.context["figures"]["totals"]["episodes"] == 3
+    assert "Diabetes" in html
+    assert "own cramp diary" in html
+    assert 'media="print"' in html
+
+
+@pytest.mark.parametrize(
+    "query",
+    [{"start": "2026-03-31", "end": "2026-03-01"}, {"start": "yesterday"}, {"end": "2026-99-01"}],
+)
+def test_a_report_with_bad_dates_explains_the_problem_without_an_error(owner_client, query):
+    response = owner_client.get("/diary/report/", query)
+
+    assert response.status_code == 400
+    assert "invalid-feedback" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "url", ["/diary/2026/03/", "/diary/2026/", "/diary/report/?start=2026-03-01&end=2026-03-31"]
+)
+def test_a_stranger_sees_only_their_own_empty_figures(march, stranger_client, url):
+    response = stranger_client.get(url)
+
+    assert response.status_code == 200
+    assert b"worst pain 9" not in response.content
+    figures = response.context.get("figures")
+    if figures:
+        assert figures["totals"]["episodes"] == 0
+
+
+@pytest.mark.parametrize("url", ["/diary/2026/03/", "/diary/2026/", "/diary/report/"])
+def test_an_anonymous_visitor_is_sent_to_log_in(client, url):
+    response = client.get(url)
+
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/")
