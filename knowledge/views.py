@@ -1,7 +1,6 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
-from django.utils.safestring import mark_safe
 
 from . import markup
 from .models import Article, Category, Cause, Citation, RedFlag, Tip, TipKind
@@ -105,7 +104,7 @@ def article_detail(request, slug):
         "knowledge/article_detail.html",
         {
             "article": article,
-            "body": mark_safe(body),  # noqa: S308 - sanitised by markup.render, marks added after
+            "body": body,
             "citing": sorted(citing.values(), key=lambda entry: entry.title),
         },
     )
