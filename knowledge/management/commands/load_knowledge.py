@@ -46,7 +46,8 @@ class Command(BaseCommand):
         rules = read_toml(rules_path).get("rules", []) if rules_path.exists() else []
         bodies = read_articles(content_dir / "articles", catalogue.get("articles", []))
         check_citations(catalogue, bodies)
-        self.created, self.updated = {}, {}
+        names = ["articles", "causes", "tips", "red_flags", "citations", "rules"]
+        self.created, self.updated = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
         with transaction.atomic():
             self.load_articles(catalogue.get("articles", []), bodies, reset)
             for section in ("causes", "red_flags", "tips"):
@@ -55,7 +56,7 @@ class Command(BaseCommand):
         self.stdout.write(self.summary())
 
     def count(self, tally, name, number=1):
-        tally[name] = tally.get(name, 0) + number
+        tally[name] += number
 
     def summary(self):
         def describe(tally):
