@@ -10,11 +10,6 @@ from urllib.parse import urlsplit
 
 import pytest
 
-# Playwright's sync API keeps an asyncio loop running in this thread, which makes Django
-# refuse ORM calls from it (live_server's set-up, factories, assertions on the database).
-# Nothing here is async: the loop only carries messages to the browser.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
 CHROMIUM = Path("/usr/bin/chromium")
 MISSING_CHROMIUM = "Debian's chromium is not installed: apt-get install chromium"
 CHROMIUM_ARGS = [
@@ -35,7 +30,9 @@ DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
 
 
-@pytest.fixture(scope="session")
+# Package scope: the browser and Playwright's event loop stop once the browser tests are
+# done, so the rest of the suite runs without an event loop in its thread.
+@pytest.fixture(scope="package")
 def browser():
     if not CHROMIUM.exists():
         if os.environ.get("CRAMPLOG_REQUIRE_BROWSER") == "1":
@@ -43,7 +40,11 @@ def browser():
         pytest.skip(MISSING_CHROMIUM)
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # Playwright's sync API keeps an asyncio loop running in this thread, and Django
+        # refuses ORM calls from a thread with a running loop (the test database's flush,
+        # factories, assertions). Nothing here is async: the loop only talks to chromium.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
         )
