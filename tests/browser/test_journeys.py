@@ -1,11 +1,13 @@
 """People's journeys through the diary, in Debian's chromium, clicking what they see."""
 
+import io
 import os
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.core.management import call_command
 from playwright.sync_api import expect
 
 from diary.models import Episode
@@ -30,7 +32,8 @@ def tab_to(page, target, limit=120):
     pytest.fail(f"{target} could not be reached with the Tab key")
 
 
-def test_a_new_person_signs_up_and_logs_a_cramp_on_a_phone(phone_page):
+def test_a_new_person_signs_up_logs_a_cramp_on_a_phone_and_sees_causes_and_tips(phone_page):
+    call_command("load_knowledge", stdout=io.StringIO())
     page = phone_page
     page.goto("/")
     page.get_by_role("link", name="Start your diary").click()
@@ -68,6 +71,8 @@ def test_a_new_person_signs_up_and_logs_a_cramp_on_a_phone(phone_page):
     expect(arch_box).to_be_checked()
     expect(region).to_have_attribute("aria-checked", "true")
     page.get_by_label("7 severe").check()
+    page.get_by_label("How much you drank in the 24 hours before").fill("800")
+    page.get_by_label("Heavy sweating").check()
     snapshot(page, "phone-edit")
     page.get_by_role("button", name="Save changes").click()
 
@@ -77,6 +82,12 @@ def test_a_new_person_signs_up_and_logs_a_cramp_on_a_phone(phone_page):
     expect(facts).to_contain_text("2 min")
     expect(facts).to_contain_text("arch, heel")
     expect(facts).to_contain_text("7 out of 10")
+    causes = page.get_by_role("region", name="Likely causes")
+    expect(causes.get_by_role("link", name="Dehydration")).to_be_visible()
+    expect(causes).to_contain_text("You drank 800 ml in the 24 hours before")
+    tips = page.get_by_role("region", name="What may help")
+    expect(tips.get_by_role("listitem").first).to_be_visible()
+    expect(page.get_by_role("note")).to_contain_text("general information, not a diagnosis")
     snapshot(page, "phone-episode")
 
     page.get_by_role("navigation", name="Breadcrumb").get_by_role("link", name="Diary").click()
@@ -92,6 +103,8 @@ def test_a_new_person_signs_up_and_logs_a_cramp_on_a_phone(phone_page):
     assert sorted(episode.locations) == ["arch", "heel"]
     assert episode.duration_seconds == 120
     assert episode.intensity == 7
+    assert episode.fluid_ml == 800
+    assert episode.triggers == ["heavy_sweating"]
     assert episode.time_zone == "Pacific/Auckland"
 
 
