@@ -19,6 +19,11 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(VENV)/.installed $@
 
+# The Nu Html Checker for tests/test_html_validity.py. --ignore-scripts: vnu-jar's install
+# script would try to download a Java runtime; Debian's (or the machine's) is used instead.
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+
 setup: $(VENV)/.installed
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_knowledge
@@ -38,13 +43,13 @@ lint: $(VENV)/.installed-dev
 	$(BIN)/ruff format --check .
 	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge
 
-test: lint
+test: lint node_modules/.package-lock.json
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest
 
 # The whole pytest suite on PostgreSQL; .ci/run starts a server and passes its URL.
-test-postgres: $(VENV)/.installed-dev
+test-postgres: $(VENV)/.installed-dev node_modules/.package-lock.json
 	@case "$(DATABASE_URL)" in postgres://*|postgresql://*) ;; \
 	  *) echo "Set DATABASE_URL=postgres://user:password@host:port/name"; exit 2;; esac
 	DATABASE_URL="$(DATABASE_URL)" $(BIN)/pytest
@@ -58,4 +63,4 @@ bench: $(VENV)/.installed
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) var/static
+	rm -rf $(VENV) var/static node_modules
