@@ -1,11 +1,13 @@
 from django.db import migrations
+from django.db.models import Max
 
 FIRST_ID = 10_000
 
 
 def start_episode_ids(apps, schema_editor):
     """Start episode ids at five digits so /diary/<id>/ never looks like /diary/<yyyy>/."""
-    table = apps.get_model("diary", "Episode")._meta.db_table
+    episodes = apps.get_model("diary", "Episode")
+    table = episodes._meta.db_table
     vendor = schema_editor.connection.vendor
     if vendor == "sqlite":
         schema_editor.execute(
@@ -18,10 +20,10 @@ def start_episode_ids(apps, schema_editor):
             [FIRST_ID - 1, table],
         )
     elif vendor == "postgresql":
+        highest = episodes.objects.aggregate(highest=Max("id"))["highest"] or 0
         schema_editor.execute(
-            f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
-            f"GREATEST(%s, (SELECT COALESCE(MAX(id), 0) FROM {table})))",
-            [FIRST_ID - 1],
+            "SELECT setval(pg_get_serial_sequence(%s, 'id'), %s)",
+            [table, max(FIRST_ID - 1, highest)],
         )
 
 
