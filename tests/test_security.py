@@ -243,6 +243,27 @@ def test_the_same_person_from_another_address_can_still_log_in(client, owner):
     assert client.session["_auth_user_id"] == str(owner.pk)
 
 
+def test_behind_the_https_proxy_the_address_is_the_one_the_proxy_added(client, owner, settings):
+    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    for attempt in range(1, 6):
+        # Whatever the client puts first, the proxy appends the address it saw last.
+        response = client.post(
+            LOGIN,
+            {"username": "owner", "password": WRONG},
+            REMOTE_ADDR="127.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{attempt}, 10.0.0.5",
+        )
+    assert response.status_code == 429
+
+    response = client.post(
+        LOGIN,
+        {"username": "owner", "password": PASSWORD},
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.0.0.6",
+    )
+    assert response.status_code == 302
+
+
 def test_a_failed_login_is_logged_with_user_id_and_address_but_no_password(client, owner, caplog):
     with caplog.at_level(logging.INFO):
         client.post(LOGIN, {"username": "owner", "password": WRONG}, REMOTE_ADDR="10.0.0.9")
