@@ -5,6 +5,7 @@ match the form fields and must not change.
 """
 
 import csv
+import functools
 import io
 import zoneinfo
 from dataclasses import dataclass, field
@@ -301,6 +302,13 @@ def _parse_started_at(text, zone, now):
     return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}
 
 
+@functools.cache
+def all_zones():
+    # Listing the zones reads the disk (18 ms), and ZoneInfo keeps only a few recent zones
+    # loaded, so a search without this list would read ~600 files for every row.
+    return [zoneinfo.ZoneInfo(name) for name in sorted(zoneinfo.available_timezones())]
+
+
 def zone_for(started_at, zone):
     """The time zone to store with an episode that began at this moment and offset.
 
@@ -314,9 +322,9 @@ def zone_for(started_at, zone):
     if not rest and -12 <= hours <= 14:
         # POSIX signs: Etc/GMT-13 is thirteen hours ahead of UTC.
         return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
-    for name in sorted(zoneinfo.available_timezones()):
-        if started_at.astimezone(zoneinfo.ZoneInfo(name)).utcoffset() == offset:
-            return name
+    for other in all_zones():
+        if started_at.astimezone(other).utcoffset() == offset:
+            return other.key
     raise ValueError(f"No time zone had the offset of {started_at.isoformat()} at that time.")
 
 
