@@ -6,6 +6,7 @@ that slips past a form and trips a database constraint or an overflow shows up a
 
 import csv
 import io
+from datetime import datetime
 from urllib.parse import quote, urlencode
 
 import pytest
@@ -88,7 +89,25 @@ def choices(values):
     return st.lists(choice(values), max_size=4)
 
 
-episode_posts = st.fixed_dictionaries(
+valid_episode_posts = st.fixed_dictionaries(
+    {
+        "started_at": st.datetimes(datetime(1990, 1, 1), datetime(2025, 12, 31)).map(
+            lambda d: d.strftime("%Y-%m-%dT%H:%M")
+        ),
+        "duration": st.sampled_from(DURATION_CHOICES),
+        "foot": st.sampled_from(Foot.values),
+        "locations": st.lists(st.sampled_from(Location.values), min_size=1, max_size=3),
+        "intensity": st.integers(0, 10).map(str),
+        "fluids": st.one_of(st.just(""), st.integers(0, 4000).map(str)),
+        "activity": st.sampled_from(["", *Activity.values]),
+        "triggers": st.lists(st.sampled_from(Trigger.values), max_size=3),
+        "symptoms": st.lists(st.sampled_from(Symptom.values), max_size=3),
+        "relief": st.lists(st.sampled_from(Relief.values), max_size=3),
+        "relief_helped": st.sampled_from(["", *Helped.values]),
+        "notes": st.text(st.characters(codec="utf-8"), max_size=300),
+    }
+)
+junk_episode_posts = st.fixed_dictionaries(
     {
         "started_at": datetimes,
         "duration": st.one_of(st.sampled_from(DURATION_CHOICES), huge, odd_numbers, text),
@@ -105,6 +124,16 @@ episode_posts = st.fixed_dictionaries(
             text, st.text(st.characters(codec="utf-8"), min_size=1990, max_size=2010)
         ),
     }
+)
+episode_posts = st.one_of(
+    valid_episode_posts,
+    st.builds(
+        lambda data, key, value: {**data, key: value},
+        valid_episode_posts,
+        st.sampled_from(["started_at", "duration", "foot", "locations", "intensity", "fluids"]),
+        st.one_of(huge, odd_numbers, datetimes, text),
+    ),
+    junk_episode_posts,
 )
 
 
@@ -148,19 +177,30 @@ def test_editing_an_episode_with_any_input_saves_all_of_it_or_none(owner_client,
         assert after == before
 
 
-@settings(FUZZ, max_examples=50)
-@given(
-    data=st.fixed_dictionaries(
-        {
-            "time_zone": st.one_of(zones, text, st.sampled_from(["Mars/Olympus", "../etc"])),
-            "fluid_unit": choice(FluidUnit.values),
-            "birth_year": st.one_of(st.integers(-5, 3000).map(str), huge, odd_numbers, text),
-            "conditions": choices(Condition.values),
-            "medications": choices(Medication.values),
-            "pregnant": st.one_of(st.sampled_from(["on", "true", "1"]), text),
-        }
-    )
+valid_profile_posts = st.fixed_dictionaries(
+    {
+        "time_zone": zones,
+        "fluid_unit": st.sampled_from(FluidUnit.values),
+        "birth_year": st.one_of(st.just(""), st.integers(1900, 2025).map(str)),
+        "conditions": st.lists(st.sampled_from(Condition.values), max_size=3),
+        "medications": st.lists(st.sampled_from(Medication.values), max_size=3),
+        "pregnant": st.sampled_from(["", "on"]),
+    }
 )
+junk_profile_posts = st.fixed_dictionaries(
+    {
+        "time_zone": st.one_of(zones, text, st.sampled_from(["Mars/Olympus", "../etc"])),
+        "fluid_unit": choice(FluidUnit.values),
+        "birth_year": st.one_of(st.integers(-5, 3000).map(str), huge, odd_numbers, text),
+        "conditions": choices(Condition.values),
+        "medications": choices(Medication.values),
+        "pregnant": st.one_of(st.sampled_from(["on", "true", "1"]), text),
+    }
+)
+
+
+@settings(FUZZ, max_examples=50)
+@given(data=st.one_of(valid_profile_posts, junk_profile_posts))
 def test_the_profile_form_survives_any_input(owner_client, owner, data):
     before = Profile.objects.filter(user=owner).values().get()
 
@@ -251,9 +291,32 @@ import_rows = st.lists(
 )
 
 
+valid_import_rows = st.lists(
+    st.tuples(
+        st.datetimes(datetime(1990, 1, 1), datetime(2025, 12, 31)).map(
+            lambda d: d.strftime("%Y-%m-%dT%H:%M")
+        ),
+        st.integers(5, 3600).map(str),
+        st.sampled_from(Foot.values),
+        st.lists(st.sampled_from(Location.values), min_size=1, max_size=3).map(";".join),
+        st.integers(0, 10).map(str),
+        st.sampled_from(["", "0", "1500"]),
+        st.sampled_from(["", *Activity.values]),
+        st.lists(st.sampled_from(Trigger.values), max_size=2).map(";".join),
+        st.just(""),
+        st.lists(st.sampled_from(Relief.values), max_size=2).map(";".join),
+        st.sampled_from(["", *Helped.values]),
+        st.text(st.characters(codec="utf-8", exclude_categories=("Cc", "Cs")), max_size=60),
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
 @settings(FUZZ, max_examples=50)
 @given(
     content=st.one_of(
+        valid_import_rows.map(lambda rows: csv_file(rows).encode()),
         import_rows.map(lambda rows: csv_file(rows).encode()),
         st.binary(max_size=300),
         text.map(str.encode),
