@@ -216,7 +216,9 @@ def test_the_profile_form_survives_any_input(owner_client, owner, data):
 
 path_parts = st.one_of(
     st.integers(min_value=0, max_value=10**25).map(str),
-    st.sampled_from(["0000", "00", "13", "2026", "9999", "10000", "99999999999999999999"]),
+    st.sampled_from(
+        ["0000", "00", "01", "12", "13", "1900", "2026", "9999", "10000", "99999999999999999999"]
+    ),
     text,
 )
 
@@ -241,6 +243,27 @@ def test_any_diary_address_answers_without_an_error(owner_client, owner, templat
     response = owner_client.get(template.format(a=quote(a, safe=""), b=quote(b, safe="")))
 
     assert response.status_code in OK_STATUSES
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/diary/9999/",
+        "/diary/9999/12/",
+        "/diary/1900/",
+        "/diary/1900/01/",
+        "/diary/0000/00/",
+        "/diary/2026/13/",
+        "/diary/2026/00/",
+        "/diary/99999/",
+        "/diary/999999999999999999/",
+        "/diary/9999999999999999999999/",
+    ],
+)
+def test_the_edges_of_the_calendar_answer_without_an_error(owner_client, owner, path):
+    EpisodeFactory(user=owner)
+
+    assert owner_client.get(path).status_code in {200, 404}
 
 
 @FUZZ
