@@ -9,7 +9,7 @@ import functools
 import io
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 
@@ -288,11 +288,13 @@ def _parse_started_at(text, zone, now):
             "or without the +01:00 to mean your profile’s time zone."
         ) from None
     if started_at.tzinfo is None:
+        # As in the episode form: of an hour that repeats when clocks go back, the first;
+        # a time skipped when they go forward never happened.
         local = started_at.replace(tzinfo=zone)
-        if local.utcoffset() != local.replace(fold=1).utcoffset():
+        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != started_at:
             raise ValueError(
-                f"{text} happened twice or not at all in {zone.key} because the clocks "
-                "changed. Add the offset, for example +01:00."
+                f"{text} did not happen in {zone.key}: the clocks went forward then. "
+                "Check the time, or add its offset, for example +01:00."
             )
         started_at = local
     if started_at.year < 1900:

@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
@@ -303,18 +303,35 @@ class YearCompareForm(forms.Form):
     )
 
 
+class DateInput(forms.DateInput):
+    """A date picker that is given back only a real date.
+
+    A date input's value must be a valid date, so text such as 2026-02-30 is left out
+    when the form comes back with an error, and the field shows empty beside its message.
+    """
+
+    input_type = "date"
+
+    def __init__(self, attrs=None):
+        super().__init__(attrs, format="%Y-%m-%d")
+
+    def format_value(self, value):
+        value = super().format_value(value)
+        try:
+            date.fromisoformat(value or "")
+        except ValueError:
+            return None
+        return value
+
+
 class ExportRangeForm(forms.Form):
     start = forms.DateField(
         label="From",
         required=False,
         help_text="Leave both dates empty to export your whole diary.",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=DateInput,
     )
-    end = forms.DateField(
-        label="To",
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
+    end = forms.DateField(label="To", required=False, widget=DateInput)
 
     def clean(self):
         data = super().clean()

@@ -256,6 +256,14 @@ def test_bad_dates_get_a_400_page_that_says_what_is_wrong(owner_client, owner, q
     assert message in response.content.decode()
 
 
+def test_the_400_page_keeps_only_valid_dates_in_its_date_inputs(owner_client):
+    response = owner_client.get("/diary/export.csv?start=2026-02-30&end=2026-03-05")
+
+    content = response.content.decode()
+    assert 'value="2026-02-30"' not in content
+    assert 'value="2026-03-05"' in content
+
+
 def test_cells_a_spreadsheet_would_run_as_formulas_are_neutralised(owner_client, owner):
     for note in [*INJECTIONS, "fine", "'quoted"]:
         EpisodeFactory(user=owner, notes=note)
@@ -563,6 +571,15 @@ def test_a_time_that_the_clocks_skipped_is_refused(owner_client, owner):
     ((line, column, message),) = response.context["result"].errors
     assert (line, column) == (2, "started_at")
     assert "clocks" in message
+
+
+def test_a_time_in_the_hour_that_repeats_takes_the_first_as_the_form_does(owner_client, owner):
+    text = csv_file("2026-10-25T02:30,90,left,arch,5", header=SHORT_HEADER)
+
+    confirm(owner_client, upload(owner_client, text))
+
+    episode = Episode.objects.get(user=owner)
+    assert episode.started_at == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
 
 
 def test_a_too_many_rows_file_is_refused_before_anything_is_checked(owner_client, owner):
