@@ -8,12 +8,15 @@ import importlib
 from datetime import timedelta
 from io import StringIO
 
+from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
 from knowledge.models import Article, Cause, RedFlag, Tip
 
+from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
@@ -135,3 +138,11 @@ def anonymous_pages():
 
 def admin_pages():
     return ["/admin/", f"/admin/knowledge/tip/{Tip.objects.order_by('slug').first().pk}/change/"]
+
+
+def session_cookie(user, base_url):
+    """A signed-in session for `user`, as a cookie a browser context can take."""
+    client = Client()
+    client.force_login(user, backend=BACKEND)
+    session = client.cookies[settings.SESSION_COOKIE_NAME].value
+    return {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}
