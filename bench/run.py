@@ -282,9 +282,19 @@ def versions():
         "Python": platform.python_version(),
         "Django": django.get_version(),
         "gunicorn": gunicorn.__version__,
-        "SQLite": sqlite3.sqlite_version,
+        **database_version(),
         "wrk": wrk_version[1] if len(wrk_version) > 1 else "unknown",
     }
+
+
+def database_version():
+    from django.db import connection
+
+    if connection.vendor == "postgresql":
+        connection.ensure_connection()
+        major, minor = divmod(connection.pg_version, 10000)
+        return {"PostgreSQL": f"{major}.{minor}"}
+    return {"SQLite": sqlite3.sqlite_version}
 
 
 def main():
