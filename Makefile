@@ -62,5 +62,10 @@ bench: $(VENV)/.installed
 	  $$sudo apt-get update -qq && $$sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
+# Phone and desktop screenshots of the main pages into docs/screenshots/, from a throw-away
+# database with the demo diaries and the knowledge base (tests/browser/screenshots.py).
+screenshots: $(VENV)/.installed-dev
+	$(BIN)/pytest tests/browser/screenshots.py -q -p no:cacheprovider
+
 clean:
 	rm -rf $(VENV) var/static node_modules

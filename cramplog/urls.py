@@ -3,6 +3,9 @@ import os
 from django.contrib import admin
 from django.urls import include, path
 
+admin.site.site_header = "cramplog administration"
+admin.site.site_title = "cramplog admin"
+
 urlpatterns = [
     path("", include("diary.urls")),
     path("accounts/", include("django.contrib.auth.urls")),

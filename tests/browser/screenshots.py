@@ -1,0 +1,72 @@
+"""`make screenshots`: the main pages on a phone and a desktop, into docs/screenshots/.
+
+Not part of the test suite (the file name does not start with test_): the Makefile names it.
+It runs in pytest for the live server and a throw-away database holding the demo diaries, the
+shipped knowledge base and a content editor.
+"""
+
+from io import BytesIO, StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from PIL import Image
+
+from diary.models import Episode
+from knowledge.models import Cause
+from tests.sitepages import make_diary, make_editor, session_cookie
+
+from .conftest import DESKTOP, PHONE, open_page
+
+pytestmark = pytest.mark.browser
+
+FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
+WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
+# 64 colours keep a long page's screenshot under 200 KB in the repository, and text sharp.
+COLOURS = 64
+
+
+def save_small(png, path):
+    image = Image.open(BytesIO(png)).convert("RGB")
+    image.quantize(COLOURS, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE).save(
+        path, optimize=True
+    )
+
+
+@pytest.fixture
+def demo(db, live_server):
+    call_command("load_knowledge", stdout=StringIO())
+    call_command("seed_demo", month_people=0, stdout=StringIO())
+    person = Episode.objects.filter(user__username="demo-year").first().user
+    newest = make_diary(person)[-1]
+    return {"person": person, "episode": newest, "editor": make_editor()}
+
+
+def pages(demo):
+    episode = demo["episode"]
+    cause = Cause.objects.get(slug="dehydration")
+    return [
+        ("home", "/", demo["person"]),
+        ("log-form", "/diary/new/", demo["person"]),
+        ("episode", episode.get_absolute_url(), demo["person"]),
+        ("month", f"/diary/{episode.local_date:%Y/%m}/", demo["person"]),
+        ("year", f"/diary/{episode.local_date:%Y}/", demo["person"]),
+        ("knowledge-cause", cause.get_absolute_url(), demo["person"]),
+        ("admin", "/admin/", demo["editor"]),
+    ]
+
+
+@pytest.mark.parametrize("width", WIDTHS)
+def test_take_screenshots(browser, live_server, demo, width):
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    for name, url, user in pages(demo):
+        # A British locale shows the date field in 24-hour time, as the rest of the site does.
+        options = {**WIDTHS[width], "locale": "en-GB"}
+        context, page, watch = open_page(browser, live_server, options)
+        context.add_cookies([session_cookie(user, live_server.url)])
+        response = page.goto(url)
+        assert response.status == 200, url
+        png = page.screenshot(full_page=True, animations="disabled")
+        save_small(png, FOLDER / f"{name}-{width}.png")
+        context.close()
+        watch.check()
