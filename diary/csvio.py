@@ -287,6 +287,8 @@ def _parse_started_at(text, zone, now):
             f"“{text}” is not a date and time. Write it as 2026-03-01T23:30:00+01:00, "
             "or without the +01:00 to mean your profile’s time zone."
         ) from None
+    if not 1900 <= started_at.year <= 9998:
+        raise ValueError("Enter a date after 1900 and not in the future.")
     if started_at.tzinfo is None:
         # As in the episode form: of an hour that repeats when clocks go back, the first;
         # a time skipped when they go forward never happened.
@@ -297,8 +299,6 @@ def _parse_started_at(text, zone, now):
                 "Check the time, or add its offset, for example +01:00."
             )
         started_at = local
-    if started_at.year < 1900:
-        raise ValueError("Enter a date after 1900.")
     if started_at > now + FUTURE_GRACE:
         raise ValueError("A cramp cannot start in the future. Check the date.")
     return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}

@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
@@ -90,12 +90,38 @@ class DurationField(forms.CharField):
             raise forms.ValidationError(str(error), code="invalid") from error
 
 
+class LocalDateTimeField(forms.DateTimeField):
+    """A wall-clock time in the person's time zone.
+
+    When clocks go back an hour repeats; Django's field refuses such times as ambiguous, which
+    would leave a cramp in that hour impossible to log, so this takes the first of the two.
+    A time skipped when clocks go forward never happened, and is refused.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values or isinstance(value, datetime):
+            return super().to_python(value)
+        naive = forms.fields.BaseTemporalField.to_python(self, value)
+        if naive.year < 1900:
+            raise forms.ValidationError("Enter a date after 1900.", code="invalid")
+        if naive.year > 9998:
+            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
+        aware = timezone.make_aware(naive)
+        round_trip = aware.astimezone(UTC).astimezone(aware.tzinfo)
+        if round_trip.replace(tzinfo=None) != naive:
+            raise forms.ValidationError(
+                "Your clocks skipped that time when they went forward. Check the time.",
+                code="imaginary",
+            )
+        return aware
+
+
 class EpisodeForm(forms.ModelForm):
     """The full cramp form. Times are read in the active (the person's) time zone."""
 
     duration_choices = DURATION_CHOICES
 
-    started_at = forms.DateTimeField(
+    started_at = LocalDateTimeField(
         label="When it began",
         input_formats=DATETIME_LOCAL_FORMATS,
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),

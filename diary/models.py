@@ -1,4 +1,5 @@
 import calendar
+import functools
 import zoneinfo
 from datetime import date, timedelta
 
@@ -18,8 +19,14 @@ MAX_NOTES = 2_000
 ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
 
 
+@functools.cache
+def time_zone_names():
+    # Reading the zone database takes milliseconds; it does not change while the app runs.
+    return frozenset(zoneinfo.available_timezones())
+
+
 def validate_time_zone(value):
-    if value not in zoneinfo.available_timezones():
+    if value not in time_zone_names():
         raise ValidationError(
             "“%(value)s” is not a time zone we know. Pick one such as Europe/Berlin.",
             params={"value": value},
@@ -124,8 +131,8 @@ class Profile(models.Model):
         return round(amount * ML_PER_UNIT[self.fluid_unit])
 
     def from_ml(self, ml):
-        amount = ml / ML_PER_UNIT[self.fluid_unit]
-        return round(amount) if self.fluid_unit == FluidUnit.ML else round(amount, 1)
+        amount = round(ml / ML_PER_UNIT[self.fluid_unit], 1)
+        return int(amount) if amount == int(amount) else amount
 
     def format_fluids(self, ml):
         if ml is None:
@@ -307,7 +314,13 @@ class Episode(models.Model):
 
     @property
     def local_started_at(self):
-        return timezone.localtime(self.started_at, zoneinfo.ZoneInfo(self.time_zone))
+        """Wall-clock time where the cramp happened, naive so templates show it unconverted.
+
+        Pages list cramps by this time, matching local_date, even after the person moves
+        to another time zone.
+        """
+        local = timezone.localtime(self.started_at, zoneinfo.ZoneInfo(self.time_zone))
+        return local.replace(tzinfo=None)
 
     @property
     def duration_display(self):

@@ -10,7 +10,7 @@ from django.contrib.sessions.models import Session
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Avg, Count, Min, Q, Sum
-from django.http import Http404, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -129,6 +129,9 @@ def episode_list(request):
 
 def episode_detail(request, pk):
     episode = get_object_or_404(Episode.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's episode is a 404 whatever the method.
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     profile = Profile.objects.for_user(request.user)
     return render(
         request,
@@ -175,8 +178,17 @@ def as_rows(episodes):
     return [patterns.Row(*(getattr(e, name) for name in patterns.ROW_FIELDS)) for e in episodes]
 
 
+# The calendar of December 9999 would run into year 10000, past what Python dates hold.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+
+
+def month_or_none(year, month):
+    """The first day of a month the diary can show, or None beyond its years."""
+    return date(year, month, 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+
+
 def month(request, year, month):
-    if not (1900 <= year <= 9999 and 1 <= month <= 12):
+    if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404("No such month.")
     start, end = patterns.month_bounds(year, month)
     prev_start, prev_end = patterns.month_bounds(*patterns.shift_month(year, month, -1))
@@ -199,7 +211,8 @@ def month(request, year, month):
             "start": start,
             "end": end,
             "previous_month": prev_start,
-            "next_month": date(*patterns.shift_month(year, month, 1), 1),
+            "previous_link": month_or_none(prev_start.year, prev_start.month),
+            "next_month": month_or_none(*patterns.shift_month(year, month, 1)),
             "is_future": start > today,
             "figures": figures,
             "advice": advice.for_period(current, Profile.objects.for_user(request.user)),
@@ -213,7 +226,7 @@ def month(request, year, month):
 
 
 def year(request, year):
-    if not 1900 <= year <= 9999:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Http404("No such year.")
     episodes = Episode.objects.owned_by(request.user)
     day_rows = (
@@ -233,6 +246,8 @@ def year(request, year):
         "diary/year.html",
         {
             "year": year,
+            "previous_year": year - 1 if year > FIRST_YEAR else None,
+            "next_year": year + 1 if year < LAST_YEAR else None,
             "months": months,
             "month_bars": patterns.bars(
                 [(row["month"].strftime("%b"), row["episodes"]) for row in months]
