@@ -567,9 +567,14 @@ def measure(pages, hello, app, args, client_cpus, context):
                 visitor.sign_in(context["login_path"], username, "demo cramps at night")
                 writers.append(visitor)
             log(f"Measuring {page['label']} for {args.seconds} s")
+            # The writer threads inherit this thread's CPU, away from the server's.
+            own_cpus = os.sched_getaffinity(0)
+            if client_cpus:
+                os.sched_setaffinity(0, {int(client_cpus)})
             cpu_before = app.cpu_seconds()
             results["writers"] = writers_run(app.url, writers, args.seconds, page["path"])
             results["writers_cpu"] = app.cpu_seconds() - cpu_before
+            os.sched_setaffinity(0, own_cpus)
             continue
         server = hello if page["key"] == "hello" else app
         visitor = visitors[page["who"]]
@@ -633,7 +638,8 @@ def render_report(
         + f". Load: wrk, {THREADS} threads, {CONNECTIONS} connections, {args.seconds} s per "
         f"page after {WARMUP_SECONDS} s of warm-up, "
         + (f"pinned to CPU {client_cpus}" if client_cpus else "not pinned")
-        + f"; writers: {WRITERS} Python threads, each signed in as a different person.",
+        + f"; writers: {WRITERS} Python threads on the same CPU as wrk, each signed in as a "
+        "different person.",
         f"- Whole run: {total:.0f} s.",
         "",
         "| Page | Signed in as | req/s | p50 ms | p99 ms | errors | queries | × fortunes "
