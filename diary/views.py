@@ -219,7 +219,7 @@ def month(request, year, month):
             "red_flags": [(flag, warnings[flag.slug]) for flag in red_flags],
             "calendar": patterns.month_calendar(as_rows(current), year, month),
             "weekday_names": patterns.WEEKDAYS,
-            "hour_bars": patterns.bars(figures["hours"]["blocks"]),
+            "hour_bars": patterns.bars([(label[:2], n) for label, n in figures["hours"]["blocks"]]),
             "weekday_bars": patterns.bars([(name[:3], n) for name, n in figures["weekdays"]]),
         },
     )
@@ -308,7 +308,7 @@ def report(request):
             "profile": Profile.objects.for_user(request.user),
             "figures": figures,
             "episodes": episodes,
-            "hour_bars": patterns.bars(figures["hours"]["blocks"]),
+            "hour_bars": patterns.bars([(label[:2], n) for label, n in figures["hours"]["blocks"]]),
             "generated": timezone.localtime(),
         },
     )
