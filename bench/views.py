@@ -6,25 +6,10 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import HttpResponse
 from django.template import engines
 
+from diary import csvio
 from diary.models import Episode
 from knowledge.models import Tip
 
-# The columns of the CSV export, so the export can be timed against reading the same rows.
-EXPORT_COLUMNS = [
-    "started_at",
-    "time_zone",
-    "duration_seconds",
-    "foot",
-    "locations",
-    "intensity",
-    "fluid_ml",
-    "activity",
-    "triggers",
-    "symptoms",
-    "relief",
-    "relief_helped",
-    "notes",
-]
 FORTUNES = engines["django"].from_string((Path(__file__).parent / "fortunes.html").read_text())
 
 
@@ -44,5 +29,7 @@ def fortunes(request):
 
 def rows(request):
     """Read every row the CSV export writes for this person, and write none of it out."""
-    count = sum(1 for _row in Episode.objects.owned_by(request.user).values_list(*EXPORT_COLUMNS))
+    count = sum(
+        1 for _row in Episode.objects.owned_by(request.user).values_list(*csvio.EXPORT_FIELDS)
+    )
     return HttpResponse(f"{count} rows", content_type="text/plain")

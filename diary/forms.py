@@ -305,30 +305,6 @@ class DeleteAccountForm(forms.Form):
         return password
 
 
-class ReportForm(forms.Form):
-    start = forms.DateField(
-        label="From", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-    end = forms.DateField(
-        label="To", widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-    )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and start > end:
-            self.add_error("end", "The end date must be on or after the start date.")
-        return data
-
-
-class YearCompareForm(forms.Form):
-    since = forms.DateField(
-        label="I changed something on",
-        help_text="For example the day you started stretching before bed.",
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-    )
-
-
 class DateInput(forms.DateInput):
     """A date picker that is given back only a real date.
 
@@ -350,13 +326,8 @@ class DateInput(forms.DateInput):
         return value
 
 
-class ExportRangeForm(forms.Form):
-    start = forms.DateField(
-        label="From",
-        required=False,
-        help_text="Leave both dates empty to export your whole diary.",
-        widget=DateInput,
-    )
+class DateRangeForm(forms.Form):
+    start = forms.DateField(label="From", required=False, widget=DateInput)
     end = forms.DateField(label="To", required=False, widget=DateInput)
 
     def clean(self):
@@ -365,6 +336,28 @@ class ExportRangeForm(forms.Form):
         if start and end and start > end:
             self.add_error("end", "The end date must be on or after the start date.")
         return data
+
+
+class ReportForm(DateRangeForm):
+    start = forms.DateField(label="From", widget=DateInput)
+    end = forms.DateField(label="To", widget=DateInput)
+
+
+class ExportRangeForm(DateRangeForm):
+    start = forms.DateField(
+        label="From",
+        required=False,
+        help_text="Leave both dates empty to export your whole diary.",
+        widget=DateInput,
+    )
+
+
+class YearCompareForm(forms.Form):
+    since = forms.DateField(
+        label="I changed something on",
+        help_text="For example the day you started stretching before bed.",
+        widget=DateInput,
+    )
 
 
 class ImportForm(forms.Form):
