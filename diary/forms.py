@@ -202,8 +202,8 @@ class EpisodeForm(forms.ModelForm):
             ),
             Fieldset("Before it began", "activity", "fluids", "triggers"),
             Fieldset("Also noticed", "symptoms"),
-            Fieldset("What you tried", "relief", InlineRadios("relief_helped")),
-            Fieldset("Notes", "notes"),
+            Fieldset("Relief", "relief", InlineRadios("relief_helped")),
+            Fieldset("Anything else", "notes"),
         )
 
     def clean_started_at(self):
