@@ -11,6 +11,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from diary import models
+from knowledge import matching
 from knowledge.models import Cause, MatchRule, RedFlag, Tip
 
 from .factories import EpisodeFactory
@@ -335,3 +337,14 @@ def test_times_are_matched_in_the_persons_time_zone(knowledge, owner, owner_clie
     causes = shown(owner_client, episode)[0]
 
     assert "poor-circulation" in causes
+
+
+def test_the_matchers_fact_values_are_exactly_the_diarys_choices():
+    # matching.py keeps its own copy so it stays free of Django; this keeps the copies equal.
+    assert tuple(models.Activity.values) == matching.ACTIVITIES
+    assert tuple(models.Trigger.values) == matching.TRIGGERS
+    assert tuple(models.Symptom.values) == matching.SYMPTOMS
+    assert tuple(models.Location.values) == matching.LOCATIONS
+    assert tuple(models.Foot.values) == matching.FEET
+    assert tuple(models.Condition.values) == matching.CONDITIONS
+    assert tuple(models.Medication.values) == matching.MEDICATIONS
