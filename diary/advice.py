@@ -50,8 +50,27 @@ def night_hours():
     return (settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR)
 
 
+# The parsed rules and the stamp they were read at, kept per process (see load_rules).
+_loaded_rules = (None, ([], {}))
+
+
 def load_rules():
-    """The rules in force as plain data, and the causes and red flags they point at, by slug."""
+    """The rules in force as plain data, and the causes and red flags they point at, by slug.
+
+    Reading and parsing every rule costs more than the rest of a diary page's queries, so
+    each process keeps the last set it read and reads again only when the stamp moves: an
+    editor's change still shows on the next view, for one small query per request.
+    """
+    global _loaded_rules
+    stamp = MatchRule.objects.stamp()
+    loaded_at, loaded = _loaded_rules
+    if stamp != loaded_at:
+        loaded = read_rules()
+        _loaded_rules = (stamp, loaded)
+    return loaded
+
+
+def read_rules():
     rules, targets = [], {}
     for rule in MatchRule.objects.published().select_related("cause", "red_flag"):
         target = rule.cause if rule.cause_id else rule.red_flag

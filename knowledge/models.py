@@ -1,8 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import Count, Max, Q
 from django.urls import reverse
+from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from . import markup, matching
@@ -23,7 +24,19 @@ class TipKind(models.TextChoices):
     PREVENTION = "prevention", "Prevention"
 
 
-class PublishedQuerySet(models.QuerySet):
+class StampedQuerySet(models.QuerySet):
+    """Keeps `updated_at` true for bulk updates, which skip save() and so auto_now.
+
+    Matching caches the rules until one of them, or its cause or red flag, changes (see
+    MatchRuleQuerySet.stamp), so a change made with update() must move the stamp too.
+    """
+
+    def update(self, **kwargs):
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
+class PublishedQuerySet(StampedQuerySet):
     def published(self):
         return self.filter(published=True)
 
@@ -187,11 +200,27 @@ class Citation(models.Model):
         return self.cause or self.tip or self.red_flag
 
 
-class MatchRuleQuerySet(models.QuerySet):
+class MatchRuleQuerySet(StampedQuerySet):
     def published(self):
         """Rules in force: published, and pointing at a published cause or red flag."""
         return self.filter(published=True).filter(
             Q(cause__published=True) | Q(red_flag__published=True)
+        )
+
+    def stamp(self):
+        """A value that changes whenever a rule, or a cause or red flag it points at, changes.
+
+        Adding or deleting a rule changes the count; saving one, or its cause or red flag,
+        moves the newest `updated_at`. One small query, so a per-process copy of the parsed
+        rules can be checked on every request instead of reading them all again.
+        """
+        return tuple(
+            self.aggregate(
+                count=Count("pk"),
+                rule=Max("updated_at"),
+                cause=Max("cause__updated_at"),
+                red_flag=Max("red_flag__updated_at"),
+            ).values()
         )
 
 
@@ -221,6 +250,7 @@ class MatchRule(models.Model):
         help_text="Written for the person, e.g. “You drank {fluids} in the 24 hours before.”"
     )
     published = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
     objects = MatchRuleQuerySet.as_manager()
