@@ -39,6 +39,11 @@ WRITERS = 8
 THREADS = 2
 CONNECTIONS = 8
 WARMUP_SECONDS = 2
+# The fixed Django response again under lighter middleware, to show what bounds the full stack.
+BASELINE_SETTINGS = {
+    "plaintext_none": "bench.settings_no_middleware",
+    "plaintext_stock": "bench.settings_stock_middleware",
+}
 
 
 def log(message):
@@ -346,15 +351,21 @@ def run(args, var_dir):
 
     server_cpus, client_cpus = cpu_sets()
     log_dir = var_dir
-    servers = [
-        Server("bench.hello_wsgi:application", env, args.workers, server_cpus, log_dir, "hello"),
-        Server("cramplog.wsgi", env, args.workers, server_cpus, log_dir, "cramplog"),
-    ]
-    hello, app = servers
+    servers = {
+        "hello": Server(
+            "bench.hello_wsgi:application", env, args.workers, server_cpus, log_dir, "hello"
+        ),
+        "app": Server("cramplog.wsgi", env, args.workers, server_cpus, log_dir, "cramplog"),
+    }
+    for key, settings_module in BASELINE_SETTINGS.items():
+        baseline_env = {**env, "DJANGO_SETTINGS_MODULE": settings_module}
+        servers[key] = Server(
+            "cramplog.wsgi", baseline_env, args.workers, server_cpus, log_dir, key
+        )
     try:
-        results = measure(pages, hello, app, args, client_cpus, context)
+        results = measure(pages, servers, args, client_cpus, context)
     finally:
-        for server in servers:
+        for server in servers.values():
             server.stop()
     results_writers = results.pop("writers", None)
     writers_cpu = results.pop("writers_cpu", None)
@@ -425,6 +436,13 @@ def plan_pages():
     }
     candidates = [
         ("hello", "Bare WSGI app (gunicorn)", "/", None),
+        ("plaintext_none", "Django fixed response, no middleware", "/bench/plaintext/", None),
+        (
+            "plaintext_stock",
+            "Django fixed response, startproject's 7 middleware",
+            "/bench/plaintext/",
+            None,
+        ),
         ("plaintext", "Django fixed response, full middleware", "/bench/plaintext/", None),
         ("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None),
         ("fortunes_signed_in", "Fortunes, signed in", "/bench/fortunes/", "decade"),
@@ -552,8 +570,9 @@ def export_memory(context):
     return peaks
 
 
-def measure(pages, hello, app, args, client_cpus, context):
+def measure(pages, servers, args, client_cpus, context):
     script = BASE_DIR / "bench" / "report.lua"
+    app = servers["app"]
     visitors = {None: Visitor(app.url)}
     for who, username in (("decade", "demo-decade"), ("year", "demo-year")):
         visitors[who] = Visitor(app.url)
@@ -576,7 +595,7 @@ def measure(pages, hello, app, args, client_cpus, context):
             results["writers_cpu"] = app.cpu_seconds() - cpu_before
             os.sched_setaffinity(0, own_cpus)
             continue
-        server = hello if page["key"] == "hello" else app
+        server = servers.get(page["key"], app)
         visitor = visitors[page["who"]]
         status, headers, body = visitor.fetch(page["path"])
         if status != 200:
@@ -717,6 +736,12 @@ def render_report(
 
     if measured("plaintext") and measured("hello"):
         faster("plaintext", "hello", 0.55, "Full middleware ≥ 0.55× bare WSGI")
+        for key, name in (
+            ("plaintext_none", "For scale: Django with no middleware"),
+            ("plaintext_stock", "For scale: startproject's 7 middleware"),
+        ):
+            if measured(key):
+                faster(key, "hello", 0.55, f"{name} ≥ 0.55× bare WSGI")
     for key, name, floor in (
         ("list", "Diary list", 0.5),
         ("detail", "Episode detail", 0.5),
