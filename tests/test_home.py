@@ -76,6 +76,7 @@ def test_home_runs_the_same_number_of_queries_for_a_short_or_long_diary(
     for hours in range(episodes):
         EpisodeFactory(user=owner, started_at=now - timedelta(hours=hours * 5))
 
+    owner_client.get("/")  # a process's first page also reads the matching rules
     with django_assert_num_queries(HOME_QUERIES):
         response = owner_client.get("/")
 
@@ -90,6 +91,7 @@ def test_the_diary_list_runs_the_same_number_of_queries_for_a_short_or_long_diar
     for hours in range(episodes):
         EpisodeFactory(user=owner, started_at=now - timedelta(hours=hours * 5))
 
+    owner_client.get("/diary/")  # a process's first page also reads the matching rules
     with django_assert_num_queries(LIST_QUERIES):
         response = owner_client.get("/diary/")
 

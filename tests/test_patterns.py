@@ -234,6 +234,7 @@ def test_the_month_page_costs_the_same_queries_for_one_month_and_for_years_of_hi
         Episode.objects.bulk_create(batch)
 
     episodes_over(31)
+    owner_client.get("/diary/2026/03/")  # a process's first page also reads the matching rules
     with CaptureQueriesContext(connection) as one_month:
         owner_client.get("/diary/2026/03/")
     Episode.objects.all().delete()
