@@ -51,7 +51,7 @@ def night_hours():
 
 
 # The parsed rules and the stamp they were read at, kept per process (see load_rules).
-_loaded_rules = (None, ([], {}))
+_loaded_rules = (None, None)
 
 
 def load_rules():
