@@ -13,8 +13,7 @@ class ContentSecurityPolicyMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
         self.header = "; ".join(
-            f"{directive} {' '.join(sources)}"
-            for directive, sources in settings.CONTENT_SECURITY_POLICY.items()
+            f"{directive} {' '.join(sources)}" for directive, sources in settings.SECURE_CSP.items()
         )
 
     def __call__(self, request):

@@ -10,16 +10,38 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRAMPLOG_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
 def env_bool(name, default=False):
+    """A yes/no setting. A typo fails loudly: DJANGO_HTTPS=ture must not turn HTTPS off."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0 (or true/false, yes/no, on/off).")
+    return word in TRUE_WORDS
+
+
+def env_int(name, default, minimum, maximum):
+    value = os.environ.get(name, str(default))
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: use a whole number from {minimum} to {maximum}."
+        )
+    return number
 
 
 def env_list(name, default):
@@ -170,7 +192,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, 1, 65535)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
@@ -198,8 +220,9 @@ if env_bool("DJANGO_HTTPS"):
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
-# Sent on every response by cramplog.middleware.ContentSecurityPolicyMiddleware.
-CONTENT_SECURITY_POLICY = {
+# Sent on every response by cramplog.middleware.ContentSecurityPolicyMiddleware. The name and
+# shape are Django 6's, whose own middleware can then replace ours unchanged.
+SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
@@ -212,12 +235,16 @@ CONTENT_SECURITY_POLICY = {
     "form-action": ["'self'"],
 }
 
-# Night, for matching cramps to causes: from 22:00 to 06:00 local time.
-CRAMPLOG_NIGHT_START_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_START_HOUR", "22"))
-CRAMPLOG_NIGHT_END_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_END_HOUR", "6"))
+# Night, in each person's local time: from the start hour up to the end hour, across midnight
+# when start > end. Matching, the month page, the report and the demo data all use it
+# (diary.vocabulary.night).
+CRAMPLOG_NIGHT_START_HOUR = env_int("CRAMPLOG_NIGHT_START_HOUR", 22, 0, 23)
+CRAMPLOG_NIGHT_END_HOUR = env_int("CRAMPLOG_NIGHT_END_HOUR", 6, 0, 23)
+if CRAMPLOG_NIGHT_START_HOUR == CRAMPLOG_NIGHT_END_HOUR:
+    raise ImproperlyConfigured("CRAMPLOG_NIGHT_START_HOUR and _END_HOUR must differ.")
 
 # `manage.py backup` deletes its backups after this many days, so deleted accounts go too.
-CRAMPLOG_BACKUP_KEEP_DAYS = int(os.environ.get("CRAMPLOG_BACKUP_KEEP_DAYS", "30"))
+CRAMPLOG_BACKUP_KEEP_DAYS = env_int("CRAMPLOG_BACKUP_KEEP_DAYS", 30, 1, 3650)
 
 LOGGING = {
     "version": 1,
