@@ -9,16 +9,20 @@ import functools
 import io
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from django.core.exceptions import ValidationError
 
-from .durations import MAX_SECONDS, MIN_SECONDS
-from .models import (
+from . import wallclock
+from .durations import format_duration
+from .models import Episode
+from .vocabulary import (
     MAX_FLUID_ML,
+    MAX_INTENSITY,
     MAX_NOTES,
+    MAX_SECONDS,
+    MIN_SECONDS,
     Activity,
-    Episode,
     Foot,
     Helped,
     Location,
@@ -52,7 +56,6 @@ MAX_ROWS = 5_000
 MAX_BYTES = 5 * 1024 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FUTURE_GRACE = timedelta(minutes=5)
 
 LIST_CHOICES = {
     "locations": Location,
@@ -179,7 +182,7 @@ def read_header(cells):
     return names
 
 
-def read_episodes(text, zone, now):
+def read_episodes(text, zone):
     """Parse and check every row of an uploaded diary.
 
     Lines are numbered as a spreadsheet numbers rows, the header being line 1, so a note
@@ -217,7 +220,7 @@ def read_episodes(text, zone, now):
                 )
                 continue
             try:
-                values = parse_row(dict(zip(names, cells, strict=True)), zone, now)
+                values = parse_row(dict(zip(names, cells, strict=True)), zone)
             except RowError as error:
                 result.errors.extend((line, column, message) for column, message in error.problems)
             else:
@@ -237,7 +240,7 @@ class RowError(ValueError):
         self.problems = problems
 
 
-def parse_row(cells, zone, now):
+def parse_row(cells, zone):
     """Episode field values for one row given as {column: text}, or RowError.
 
     A time without an offset is read in the person's zone, as the episode form does.
@@ -252,7 +255,7 @@ def parse_row(cells, zone, now):
         except ValueError as error:
             problems.append((column, str(error)))
 
-    check("started_at", lambda text: _parse_started_at(text, zone, now))
+    check("started_at", lambda text: _parse_started_at(text, zone))
     check("duration_seconds", _parse_duration)
     check("intensity", _parse_intensity)
     check("fluid_ml", _parse_fluid)
@@ -261,23 +264,28 @@ def parse_row(cells, zone, now):
     for column, choices in LIST_CHOICES.items():
         check(column, lambda text, column=column, choices=choices: _choices(column, text, choices))
     check("notes", _parse_notes)
+    # The model's own rules have the last word (a start in the future, say), so an import
+    # never stores what the form would refuse. Its field checks need every value, so they
+    # wait until the columns are right; clean() needs only the start. time_zone is a
+    # ZoneInfo key chosen above, and its validator lists every zone on disk (18 ms), which
+    # would make a 5,000-row file take minutes.
+    episode = Episode(**values)
+    checks = [episode.clean]
     if not problems:
-        # The model's own rules have the last word, so an import never stores what the
-        # form would refuse. time_zone is a ZoneInfo key chosen above, and its validator
-        # lists every zone on disk (18 ms), which would make a 5,000-row file take minutes.
+        exclude = ["user", "local_date", "local_hour", "time_zone"]
+        checks.insert(0, lambda: episode.clean_fields(exclude=exclude))
+    for model_check in checks:
         try:
-            episode = Episode(**values)
-            episode.clean_fields(exclude=["user", "local_date", "local_hour", "time_zone"])
-            episode.clean()
+            model_check()
         except ValidationError as error:
             for column, messages in error.message_dict.items():
                 problems.extend((column, message) for message in messages)
     if problems:
-        raise RowError(problems)
+        raise RowError(sorted(problems, key=lambda problem: COLUMNS.index(problem[0])))
     return values
 
 
-def _parse_started_at(text, zone, now):
+def _parse_started_at(text, zone):
     if not text:
         raise ValueError("Enter when the cramp began, for example 2026-03-01T23:30:00+01:00.")
     try:
@@ -287,20 +295,17 @@ def _parse_started_at(text, zone, now):
             f"“{text}” is not a date and time. Write it as 2026-03-01T23:30:00+01:00, "
             "or without the +01:00 to mean your profile’s time zone."
         ) from None
-    if not 1900 <= started_at.year <= 9998:
-        raise ValueError("Enter a date after 1900 and not in the future.")
-    if started_at.tzinfo is None:
-        # As in the episode form: of an hour that repeats when clocks go back, the first;
-        # a time skipped when they go forward never happened.
-        local = started_at.replace(tzinfo=zone)
-        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != started_at:
-            raise ValueError(
-                f"{text} did not happen in {zone.key}: the clocks went forward then. "
-                "Check the time, or add its offset, for example +01:00."
-            )
-        started_at = local
-    if started_at > now + FUTURE_GRACE:
-        raise ValueError("A cramp cannot start in the future. Check the date.")
+    try:
+        if started_at.tzinfo is None:
+            # As in the episode form: read in the person's zone.
+            started_at = wallclock.aware(started_at, zone)
+        else:
+            wallclock.check_year(started_at)
+    except wallclock.SkippedTime:
+        raise ValueError(
+            f"{text} did not happen in {zone.key}: the clocks went forward then. "
+            "Check the time, or add its offset, for example +01:00."
+        ) from None
     return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}
 
 
@@ -341,7 +346,9 @@ def _parse_duration(text):
         raise ValueError("Enter how many seconds the cramp lasted, for example 90.")
     seconds = _integer(text, "the duration in seconds")
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise ValueError(f"Enter from {MIN_SECONDS} second to {MAX_SECONDS:,} (14 days).")
+        raise ValueError(
+            f"Enter from {MIN_SECONDS} second to {MAX_SECONDS:,} ({format_duration(MAX_SECONDS)})."
+        )
     return {"duration_seconds": seconds}
 
 
@@ -349,8 +356,8 @@ def _parse_intensity(text):
     if not text:
         raise ValueError("Enter how much it hurt, from 0 to 10.")
     intensity = _integer(text, "the pain")
-    if intensity > 10:
-        raise ValueError("Enter the pain from 0 (none) to 10 (worst imaginable).")
+    if intensity > MAX_INTENSITY:
+        raise ValueError(f"Enter the pain from 0 (none) to {MAX_INTENSITY} (worst imaginable).")
     return {"intensity": intensity}
 
 
@@ -359,7 +366,7 @@ def _parse_fluid(text):
         return {"fluid_ml": None}
     ml = _integer(text, "the millilitres drunk")
     if ml > MAX_FLUID_ML:
-        raise ValueError(f"That is more than anyone drinks in a day: at most {MAX_FLUID_ML:,}.")
+        raise ValueError(f"That is more than anyone drinks in a day: at most {MAX_FLUID_ML:,} ml.")
     return {"fluid_ml": ml}
 
 

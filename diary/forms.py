@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
@@ -10,18 +10,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 
-from . import csvio
+from . import csvio, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
-from .models import (
+from .models import Episode, Profile
+from .vocabulary import (
+    FIRST_YEAR,
     MAX_FLUID_ML,
+    MAX_NOTES,
     ML_PER_UNIT,
     Activity,
-    Episode,
     FluidUnit,
     Foot,
     Helped,
     Location,
-    Profile,
 )
 
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
@@ -62,7 +63,9 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["time_zone", "fluid_unit", "birth_year", "conditions", "medications", "pregnant"]
-        widgets = {"birth_year": forms.NumberInput(attrs={"min": 1900, "inputmode": "numeric"})}
+        widgets = {
+            "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"})
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,29 +94,25 @@ class DurationField(forms.CharField):
 
 
 class LocalDateTimeField(forms.DateTimeField):
-    """A wall-clock time in the person's time zone.
+    """A wall-clock time in the person's time zone, read as diary.wallclock reads it.
 
-    When clocks go back an hour repeats; Django's field refuses such times as ambiguous, which
-    would leave a cramp in that hour impossible to log, so this takes the first of the two.
-    A time skipped when clocks go forward never happened, and is refused.
+    Django's own field refuses a time in the hour that repeats when clocks go back as
+    ambiguous, which would leave a cramp in that hour impossible to log.
     """
 
     def to_python(self, value):
         if value in self.empty_values or isinstance(value, datetime):
             return super().to_python(value)
         naive = forms.fields.BaseTemporalField.to_python(self, value)
-        if naive.year < 1900:
-            raise forms.ValidationError("Enter a date after 1900.", code="invalid")
-        if naive.year > 9998:
-            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
-        aware = timezone.make_aware(naive)
-        round_trip = aware.astimezone(UTC).astimezone(aware.tzinfo)
-        if round_trip.replace(tzinfo=None) != naive:
+        try:
+            return wallclock.aware(naive, timezone.get_current_timezone())
+        except wallclock.SkippedTime as error:
             raise forms.ValidationError(
                 "Your clocks skipped that time when they went forward. Check the time.",
                 code="imaginary",
-            )
-        return aware
+            ) from error
+        except wallclock.OutOfRange as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
 
 
 class EpisodeForm(forms.ModelForm):
@@ -163,7 +162,7 @@ class EpisodeForm(forms.ModelForm):
         widgets = {
             "foot": forms.RadioSelect,
             "relief_helped": forms.RadioSelect,
-            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, profile, **kwargs):
@@ -184,7 +183,7 @@ class EpisodeForm(forms.ModelForm):
         self.fields["foot"].choices = Foot.choices
         self.fields["activity"].choices = [("", "Not sure / not logged"), *Activity.choices]
         self.fields["relief_helped"].choices = [("", "Not logged"), *Helped.choices]
-        self.fields["notes"].help_text = "Up to 2,000 characters."
+        self.fields["notes"].help_text = f"Up to {MAX_NOTES:,} characters."
         self.helper = FormHelper()
         self.helper.form_tag = False
         # The template's <form> has the CSRF token; crispy would add a second one.
@@ -206,24 +205,19 @@ class EpisodeForm(forms.ModelForm):
             Fieldset("Anything else", "notes"),
         )
 
-    def clean_started_at(self):
-        started_at = self.cleaned_data["started_at"]
-        if started_at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
-        if started_at.year < 1900:
-            raise forms.ValidationError("Enter a date after 1900.")
-        return started_at
-
     def clean_fluids(self):
+        """Millilitres, checked against the model's limit; the message is in the person's unit."""
         amount = self.cleaned_data["fluids"]
         if amount is None:
             return None
         ml = round(amount * Decimal(str(ML_PER_UNIT[self.profile.fluid_unit])))
-        if ml > MAX_FLUID_ML:
+        try:
+            Episode._meta.get_field("fluid_ml").run_validators(ml)
+        except forms.ValidationError as error:
             most = self.profile.format_fluids(MAX_FLUID_ML)
             raise forms.ValidationError(
                 f"That is more than anyone drinks in a day: at most {most}."
-            )
+            ) from error
         return ml
 
     def save(self, commit=True):
@@ -387,6 +381,6 @@ class ImportForm(forms.Form):
             )
         try:
             text = csvio.decode(upload.read())
-            return csvio.read_episodes(text, self.profile.zone, timezone.now())
+            return csvio.read_episodes(text, self.profile.zone)
         except csvio.CSVFileError as error:
             raise forms.ValidationError(str(error)) from error

@@ -1,7 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
-from django.db.models import Count, Max, Q
+from django.db import models, transaction
+from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
@@ -24,19 +24,71 @@ class TipKind(models.TextChoices):
     PREVENTION = "prevention", "Prevention"
 
 
-class StampedQuerySet(models.QuerySet):
-    """Keeps `updated_at` true for bulk updates, which skip save() and so auto_now.
+class ContentVersion(models.Model):
+    """A number that goes up with every change to the advice that matching keeps per process.
 
-    Matching caches the rules until one of them, or its cause or red flag, changes (see
-    MatchRuleQuerySet.stamp), so a change made with update() must move the stamp too.
+    Each worker keeps the parsed rules and reads them again only when this number has moved
+    (diary.advice.load_rules). It moves in the transaction that changes the advice, and that
+    update locks its row until the commit, so numbers follow the order in which changes
+    commit, whatever the clocks say. A data migration or raw SQL that changes causes, tips,
+    red flags or rules calls ContentVersion.bump() too; `migrate` bumps it at the end.
     """
+
+    number = models.PositiveBigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.CheckConstraint(condition=Q(pk=1), name="content_version_single")]
+
+    def __str__(self):
+        return f"Content version {self.number}"
+
+    @classmethod
+    def current(cls):
+        return cls.objects.filter(pk=1).values_list("number", flat=True).first() or 0
+
+    @classmethod
+    def bump(cls):
+        with transaction.atomic():
+            if not cls.objects.filter(pk=1).update(number=F("number") + 1):
+                cls.objects.create(pk=1, number=1)
+
+
+class VersionedQuerySet(models.QuerySet):
+    """Bulk changes skip save() and delete(), so they move the version (and the date) here."""
 
     def update(self, **kwargs):
         kwargs.setdefault("updated_at", timezone.now())
-        return super().update(**kwargs)
+        with transaction.atomic():
+            count = super().update(**kwargs)
+            ContentVersion.bump()
+        return count
+
+    def delete(self):
+        with transaction.atomic():
+            result = super().delete()
+            ContentVersion.bump()
+        return result
 
 
-class PublishedQuerySet(StampedQuerySet):
+class Versioned(models.Model):
+    """Advice that matching reads: every save and delete moves ContentVersion on."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            ContentVersion.bump()
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            ContentVersion.bump()
+        return result
+
+
+class PublishedQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
 
@@ -44,6 +96,16 @@ class PublishedQuerySet(StampedQuerySet):
         return self.filter(
             Q(title__icontains=query) | Q(summary__icontains=query) | Q(body__icontains=query)
         )
+
+
+class EntryQuerySet(VersionedQuerySet, PublishedQuerySet):
+    pass
+
+
+class TipQuerySet(EntryQuerySet):
+    def for_causes(self, causes):
+        """Published tips linked to these causes: a tip once per cause, that cause as cause_id."""
+        return self.published().filter(causes__in=causes).annotate(cause_id=F("causes"))
 
 
 class ArticleQuerySet(PublishedQuerySet):
@@ -77,7 +139,7 @@ class Article(models.Model):
         return reverse("knowledge:article_detail", args=[self.slug])
 
 
-class Entry(models.Model):
+class Entry(Versioned):
     """What causes, tips and red flags have in common: a short, cited piece of advice."""
 
     title = models.CharField(max_length=200)
@@ -87,7 +149,7 @@ class Entry(models.Model):
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
 
-    objects = PublishedQuerySet.as_manager()
+    objects = EntryQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -118,6 +180,7 @@ class Tip(Entry):
     causes = models.ManyToManyField(Cause, related_name="tips", blank=True)
 
     history = HistoricalRecords(m2m_fields=[causes])
+    objects = TipQuerySet.as_manager()
 
     class Meta(Entry.Meta):
         constraints = [
@@ -200,31 +263,15 @@ class Citation(models.Model):
         return self.cause or self.tip or self.red_flag
 
 
-class MatchRuleQuerySet(StampedQuerySet):
+class MatchRuleQuerySet(VersionedQuerySet):
     def published(self):
         """Rules in force: published, and pointing at a published cause or red flag."""
         return self.filter(published=True).filter(
             Q(cause__published=True) | Q(red_flag__published=True)
         )
 
-    def stamp(self):
-        """A value that changes whenever a rule, or a cause or red flag it points at, changes.
 
-        Adding or deleting a rule changes the count; saving one, or its cause or red flag,
-        moves the newest `updated_at`. One small query, so a per-process copy of the parsed
-        rules can be checked on every request instead of reading them all again.
-        """
-        return tuple(
-            self.aggregate(
-                count=Count("pk"),
-                rule=Max("updated_at"),
-                cause=Max("cause__updated_at"),
-                red_flag=Max("red_flag__updated_at"),
-            ).values()
-        )
-
-
-class MatchRule(models.Model):
+class MatchRule(Versioned):
     """Ties one fact about a cramp or the person to a cause or a red flag, with a weight."""
 
     cause = models.ForeignKey(Cause, models.CASCADE, null=True, blank=True, related_name="rules")
@@ -278,6 +325,17 @@ class MatchRule(models.Model):
     @property
     def target(self):
         return self.cause or self.red_flag
+
+    def as_rule(self):
+        """The rule as the matcher reads it: plain data, no database."""
+        return matching.Rule(
+            target=self.target.slug,
+            is_red_flag=self.red_flag_id is not None,
+            fact=self.fact,
+            value=self.value,
+            weight=self.weight,
+            reason=self.reason,
+        )
 
     def clean(self):
         if (self.cause_id is None) == (self.red_flag_id is None):

@@ -1,6 +1,8 @@
 import pytest
 from django.conf import settings
 
+from diary import advice
+
 from .factories import UserFactory
 
 BACKEND = "diary.backends.ProfileModelBackend"
@@ -38,3 +40,13 @@ def owner_client(client, owner):
 def stranger_client(client, stranger):
     client.force_login(stranger, backend=BACKEND)
     return client
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_rules():
+    """Each test starts with no rules kept by the process.
+
+    A test database that is flushed and filled again can reach the content version a
+    previous test's rules were kept at, with other rows behind it.
+    """
+    advice._loaded_rules = (None, None)

@@ -11,9 +11,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from diary import models
-from knowledge import matching
-from knowledge.models import Cause, MatchRule, RedFlag, Tip
+from knowledge.models import Cause, ContentVersion, MatchRule, RedFlag, Tip
 
 from .factories import EpisodeFactory
 
@@ -283,6 +281,43 @@ def test_the_rules_are_read_once_and_again_only_after_an_editor_changes_them(
     assert "Edited in the admin." in shown(owner_client, episode)[3]
 
 
+def test_every_change_to_the_advice_moves_the_content_version_on(knowledge):
+    start = ContentVersion.current()
+    rule = MatchRule.objects.first()
+    rule.weight = 31
+    rule.save()
+    MatchRule.objects.filter(pk=rule.pk).update(weight=32)
+    cause = Cause.objects.first()
+    cause.summary = "Edited."
+    cause.save()
+    Tip.objects.first().delete()
+    RedFlag.objects.filter(slug="long-cramp").delete()
+
+    assert ContentVersion.current() == start + 5
+
+
+def test_migrate_moves_the_content_version_on_for_changes_made_by_data_migrations(knowledge):
+    start = ContentVersion.current()
+
+    call_command("migrate", verbosity=0)
+
+    assert ContentVersion.current() == start + 1
+
+
+def test_a_rule_changed_behind_the_models_back_shows_once_the_version_moves(
+    knowledge, owner, owner_client
+):
+    episode = EpisodeFactory(user=owner, triggers=["cold"])
+    assert "cold-exposure" in shown(owner_client, episode)[0]
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE knowledge_matchrule SET published = %s", [False])
+    assert "cold-exposure" in shown(owner_client, episode)[0]
+
+    ContentVersion.bump()
+
+    assert shown(owner_client, episode)[0] == []
+
+
 def test_a_deleted_rule_stops_matching_on_the_next_view(knowledge, owner, owner_client):
     episode = EpisodeFactory(user=owner, triggers=["cold"])
     assert "cold-exposure" in shown(owner_client, episode)[0]
@@ -380,14 +415,3 @@ def test_times_are_matched_in_the_persons_time_zone(knowledge, owner, owner_clie
     causes = shown(owner_client, episode)[0]
 
     assert "poor-circulation" in causes
-
-
-def test_the_matchers_fact_values_are_exactly_the_diarys_choices():
-    # matching.py keeps its own copy so it stays free of Django; this keeps the copies equal.
-    assert tuple(models.Activity.values) == matching.ACTIVITIES
-    assert tuple(models.Trigger.values) == matching.TRIGGERS
-    assert tuple(models.Symptom.values) == matching.SYMPTOMS
-    assert tuple(models.Location.values) == matching.LOCATIONS
-    assert tuple(models.Foot.values) == matching.FEET
-    assert tuple(models.Condition.values) == matching.CONDITIONS
-    assert tuple(models.Medication.values) == matching.MEDICATIONS

@@ -508,8 +508,8 @@ def test_bad_rows_are_listed_by_line_and_column_and_nothing_can_be_imported(owne
         by_line.setdefault(line, []).append(column)
     assert by_line == {
         3: ["duration_seconds", "intensity"],
-        4: ["started_at", "fluid_ml", "foot", "activity", "relief_helped", "locations"],
-        6: ["started_at", "duration_seconds", "intensity", "fluid_ml", "locations"],
+        4: ["started_at", "foot", "locations", "fluid_ml", "activity", "relief_helped"],
+        6: ["started_at", "duration_seconds", "locations", "intensity", "fluid_ml"],
         7: [""],
         8: ["notes"],
     }
