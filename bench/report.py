@@ -1,7 +1,8 @@
-"""Writing the report: the table and targets in docs/performance.md. Pure functions of a
-bench.measure.Run, apart from write_markdown."""
+"""Writing the report: the table and targets in docs/performance.md, and the same figures as JSON
+for other tools. Pure functions of a bench.measure.Run, apart from write_markdown and write_json."""
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench.load import CONNECTIONS, THREADS, WARMUP_SECONDS
@@ -217,6 +218,65 @@ def markdown(run):
     return "\n".join(lines)
 
 
+def row_json(result, fortunes):
+    """One row of the table, with units in the names; a row not measured says why instead."""
+    page, figures = result.page, result.figures
+    entry = {
+        "key": page.key,
+        "label": page.label,
+        "path": page.path,
+        "signed_in_as": SIGNED_IN_AS[page.who],
+    }
+    if figures is None:
+        return {**entry, "skipped": result.skipped}
+    ratio, cpu_ratio = ratios(figures, fortunes)
+    return {
+        **entry,
+        "req_per_s": figures.rps,
+        "req_per_s_x_fortunes": ratio,
+        "server_cpu_ms_per_req": figures.cpu_ms,
+        "server_cpu_x_fortunes": cpu_ratio,
+        "p50_ms": figures.p50,
+        "p99_ms": figures.p99,
+        "requests": figures.requests,
+        "errors": figures.errors,
+    }
+
+
+def as_json(run):
+    """The run for other tools: its conditions, every row of the table, and the targets."""
+    fortunes = fortunes_figures(run)
+    pages = [
+        {**row_json(result, fortunes), "queries": run.queries.get(result.page.key)}
+        for result in run.pages
+    ]
+    if run.writers:
+        writers = row_json(run.writers, fortunes)
+        pages.append({**writers, "queries": None, "saved": run.writers.saved})
+    return {
+        "when": run.when.isoformat(timespec="seconds"),
+        "command": run.command,
+        "machine": asdict(run.machine),
+        "load_average_before": run.load_before,
+        "versions": run.versions,
+        "seeded": asdict(run.seeded),
+        "server": {"workers": run.workers, "cpu": run.cpus.server},
+        "load": {
+            "threads": THREADS,
+            "connections": CONNECTIONS,
+            "seconds": run.seconds,
+            "warmup_seconds": WARMUP_SECONDS,
+            "cpu": run.cpus.client,
+            "writers": WRITERS,
+        },
+        "whole_run_seconds": run.total_seconds,
+        "pages": pages,
+        "export_memory": asdict(run.export_memory) if run.export_memory else None,
+        "targets": [asdict(target) for target in targets(run)],
+        "missing": [{"label": label, "why": why} for label, why in run.missing],
+    }
+
+
 def write_markdown(path, report):
     """Replace the block between the bench marks, keeping the text around it."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -227,3 +287,8 @@ def write_markdown(path, report):
         path.write_text(before + block + after)
     else:
         path.write_text(f"# Performance\n\n{block}\n")
+
+
+def write_json(path, run):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(as_json(run), indent=2, ensure_ascii=False) + "\n")

@@ -6,7 +6,7 @@ to one core, and drives it with wrk pinned to another, on 127.0.0.1 only. Baseli
 WSGI app, a fixed Django response, a TechEmpower-style fortunes page) are measured in the same
 run, so the ratios hold on any machine. Writes the table into docs/performance.md.
 
-    .venv/bin/python bench/run.py [--seconds 10] [--workers 3] [--large]
+    .venv/bin/python bench/run.py [--seconds 10] [--workers 3] [--large] [--json PATH]
 
 bench/load.py runs the load, bench/measure.py turns it into figures, bench/report.py writes them.
 """
@@ -35,6 +35,7 @@ def parse_args():
     parser.add_argument("--large", action="store_true", help="seed about a million episodes")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--output", type=Path, default=report.OUTPUT)
+    parser.add_argument("--json", type=Path, help="also write the run's figures to this file")
     return parser.parse_args()
 
 
@@ -49,8 +50,11 @@ def main():
         shutil.rmtree(var_dir, ignore_errors=True)
     text = report.markdown(result)
     report.write_markdown(args.output, text)
+    if args.json:
+        report.write_json(args.json, result)
     load.log(text)
-    load.log(f"Wrote {args.output} in {result.total_seconds:.0f} s.")
+    written = f"{args.output} and {args.json}" if args.json else args.output
+    load.log(f"Wrote {written} in {result.total_seconds:.0f} s.")
 
 
 def run(args, var_dir):
