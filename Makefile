@@ -4,6 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 3
+# gunicorn.conf.py sets the rest: threaded workers, timeouts, an access log without queries.
 
 .PHONY: run setup dev test test-postgres lint bench screenshots clean
 
@@ -31,7 +32,8 @@ setup: $(VENV)/.installed
 
 run: setup
 	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
-	$(BIN)/gunicorn cramplog.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn cramplog.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
+	  --workers $(WORKERS) --access-logfile -
 
 dev: $(VENV)/.installed-dev
 	$(BIN)/python manage.py migrate --noinput

@@ -337,3 +337,36 @@ class Episode(models.Model):
 
     def relief_labels(self):
         return self._meta.get_field("relief").labels(self.relief)
+
+
+# How long checked rows wait for the person to confirm an import.
+PENDING_IMPORT_LIFETIME = timedelta(days=1)
+
+
+class PendingImportQuerySet(models.QuerySet):
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+    def fresh(self):
+        return self.filter(created_at__gte=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+
+class PendingImport(models.Model):
+    """The checked rows of an uploaded CSV file, waiting for the person to confirm them.
+
+    Kept on the server, so the browser cannot alter what gets imported; one per person, gone
+    once confirmed or replaced, and ignored, then deleted, after a day.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="pending_import"
+    )
+    # Names this upload's preview, so only the latest preview can be confirmed.
+    token = models.CharField(max_length=32)
+    rows = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PendingImportQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Import of {len(self.rows)} cramps waiting since {self.created_at:%Y-%m-%d %H:%M}"
