@@ -1,11 +1,9 @@
 import os
 
 from django.contrib import admin
-from django.contrib.auth.decorators import login_not_required
 from django.urls import include, path
-from django.views.generic import RedirectView
 
-from diary.admin import view_on_site
+from diary import admin as diary_admin
 
 admin.site.site_header = "cramplog administration"
 admin.site.site_title = "cramplog admin"
@@ -15,14 +13,10 @@ urlpatterns = [
     path("accounts/", include("django.contrib.auth.urls")),
     path("knowledge/", include("knowledge.urls")),
     # One login page for everyone, so staff sign-ins count against the same limits.
-    path(
-        "admin/login/",
-        login_not_required(RedirectView.as_view(pattern_name="login", query_string=True)),
-        name="admin_login",
-    ),
+    path("admin/login/", diary_admin.login, name="admin_login"),
     path(
         "admin/r/<int:content_type_id>/<path:object_id>/",
-        admin.site.admin_view(view_on_site),
+        admin.site.admin_view(diary_admin.view_on_site),
         name="admin_view_on_site",
     ),
     path("admin/", admin.site.urls),

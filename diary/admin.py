@@ -8,10 +8,13 @@ or reveal a cramp.
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
 from django.db.models import Count
 from django.http import Http404
+from django.urls import reverse
 
 User = get_user_model()
 admin.site.unregister(User)
@@ -33,6 +36,12 @@ class PersonAdmin(UserAdmin):
         # date and time. The counts per kind are enough to confirm.
         _, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         return [str(user) for user in objs], counts, perms_needed, protected
+
+
+@login_not_required
+def login(request):
+    """The site's own login page, which limits failures per address, for the admin too."""
+    return redirect_to_login(request.GET.get("next", reverse("admin:index")))
 
 
 def view_on_site(request, content_type_id, object_id):

@@ -144,10 +144,12 @@ def test_zero_turns_the_login_limit_off(client, db, limits):
 
 
 def test_the_admin_login_is_the_same_limited_login_page(client, db):
-    response = client.get("/admin/login/?next=/admin/")
+    asked = client.get("/admin/login/?next=/admin/knowledge/tip/")
+    direct = client.get("/admin/login/")
 
-    assert response.status_code == 302
-    assert response["Location"] == "/accounts/login/?next=/admin/"
+    assert (asked.status_code, direct.status_code) == (302, 302)
+    assert asked["Location"] == "/accounts/login/?next=/admin/knowledge/tip/"
+    assert direct["Location"] == "/accounts/login/?next=/admin/"
 
 
 # Sign-up
