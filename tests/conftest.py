@@ -1,3 +1,6 @@
+import io
+import logging
+
 import pytest
 from django.conf import settings
 
@@ -38,3 +41,13 @@ def owner_client(client, owner):
 def stranger_client(client, stranger):
     client.force_login(stranger, backend=BACKEND)
     return client
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes, the way it would reach the server's logs."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

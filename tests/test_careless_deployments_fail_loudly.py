@@ -233,3 +233,12 @@ def test_a_note_with_a_semicolon_formula_exports_with_no_part_starting_a_formula
     assert "a;'=1+1;'+2;'-3;'@SUM(A1);'\tx;'\ry" in text
     fields = re.split("[;\n]", text)
     assert not [field for field in fields if field.startswith(("=", "+", "-", "@", "\t", "\r"))]
+
+
+def test_djangos_own_request_log_names_the_path_without_its_query(client, db, log_output):
+    response = client.get("/knowledge/no-such-page/?q=statin+pregnant")
+
+    assert response.status_code == 404
+    logged = log_output.getvalue()
+    assert "Not Found: /knowledge/no-such-page/" in logged
+    assert "statin" not in logged

@@ -1,4 +1,3 @@
-import io
 import logging
 import os
 import subprocess
@@ -340,16 +339,6 @@ def test_a_form_posted_without_its_csrf_token_gets_a_friendly_403(owner, db):
     assert response.status_code == 403
     assert "That form has expired" in response.content.decode()
     assert "CSRF" not in response.content.decode()
-
-
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes, the way it would reach the server's logs."""
-    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    yield stream
-    handler.setStream(previous)
 
 
 @pytest.mark.urls("tests.error_urls")
