@@ -50,12 +50,14 @@ def env_list(name, default):
 
 def secret_key_from_file(path):
     """Read the local secret key, creating it on first use so a fresh clone needs no set-up."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
+
+# var/ holds the database, the secret key and the backups: the owner's alone.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or secret_key_from_file(VAR_DIR / "secret_key")
@@ -75,13 +77,18 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
+    "limits",
     "diary",
     "knowledge",
 ]
 
 MIDDLEWARE = [
-    # First, so its header reaches every response: health checks, static files, errors.
+    # First, so their headers reach every response: health checks, static files, errors.
     "cramplog.middleware.ContentSecurityPolicyMiddleware",
+    "cramplog.middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the body (CSRF reads the form), so an oversized upload is
+    # refused without being read, kept in memory or written to a temporary file.
+    "cramplog.middleware.RequestSizeLimitMiddleware",
     "cramplog.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -125,13 +132,20 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # SQLite gives the -wal and -shm files the mode of the database file, so making that one
+    # owner-only covers all three. An older, readable database is closed up too.
+    (VAR_DIR / "db.sqlite3").touch(mode=0o600)
+    (VAR_DIR / "db.sqlite3").chmod(0o600)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # secure_delete overwrites deleted rows, so a deleted diary leaves no copy
+                # in free pages of the file.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
@@ -148,7 +162,7 @@ AUTHENTICATION_BACKENDS = [
     "diary.backends.ProfileModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "cramplog.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -172,6 +186,13 @@ AXES_VERBOSE = False
 # Log lines name the account by id and the address, never the username typed in.
 AXES_CLIENT_STR_CALLABLE = "cramplog.log.axes_client_str"
 AXES_CLIENT_IP_CALLABLE = "cramplog.log.client_ip"
+
+# Per-address limits across usernames, per hour (limits/rates.py); 0 turns one off, e.g. for a
+# clinic whose staff all come from one address.
+CRAMPLOG_LOGIN_FAILURES_PER_HOUR = env_int("CRAMPLOG_LOGIN_FAILURES_PER_HOUR", 20, 0, 1_000_000)
+CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000)
+# Reset requests from one address, and reset mails to one account.
+CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -205,6 +226,17 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# How many proxies stand in front of the app, each appending to X-Forwarded-For; the client's
+# address is read that far from the right (cramplog.log.client_ip). None by default; one, the
+# TLS proxy, with DJANGO_HTTPS.
+CRAMPLOG_TRUSTED_PROXIES = env_int("CRAMPLOG_TRUSTED_PROXIES", int(env_bool("DJANGO_HTTPS")), 0, 10)
+
+# The largest request body: a 5 MB CSV import and its form. Bigger ones are refused before
+# they are read; smaller uploads stay in memory and are never written to a temporary file.
+REQUEST_MAX_BYTES = 6 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 # Behind an HTTPS proxy. Off by default so `make run` works over plain HTTP on 127.0.0.1.
 if env_bool("DJANGO_HTTPS"):

@@ -6,10 +6,14 @@ match the form fields and must not change.
 
 import csv
 import functools
+import importlib.resources
 import io
+import struct
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
@@ -87,18 +91,23 @@ def _is_formula(text):
 
 
 def neutralise(text):
-    """Prefix a quote to a cell a spreadsheet would run as a formula.
+    """Prefix a quote to a cell, or a part of it, that a spreadsheet would run as a formula.
 
-    Cells that already start with quotes before such a character get one more, so that
-    `restore` can always take exactly one off and every value survives the round trip.
+    Spreadsheets set to a language that separates columns with semicolons split every line
+    at each ";", so each part after one is checked as a cell of its own. Parts that already
+    start with quotes before such a character get one more, so that `restore` can always take
+    exactly one off and every value survives the round trip.
     """
-    return f"'{text}" if _is_formula(text) else text
+    return LIST_SEPARATOR.join(
+        f"'{part}" if _is_formula(part) else part for part in text.split(LIST_SEPARATOR)
+    )
 
 
 def restore(text):
-    if text.startswith("'") and _is_formula(text[1:]):
-        return text[1:]
-    return text
+    return LIST_SEPARATOR.join(
+        part[1:] if part.startswith("'") and _is_formula(part[1:]) else part
+        for part in text.split(LIST_SEPARATOR)
+    )
 
 
 def format_row(values):
@@ -309,11 +318,50 @@ def _parse_started_at(text, zone):
     return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}
 
 
+def tzif_offsets(data):
+    """Every UTC offset, in seconds, that a compiled time zone file (TZif, RFC 8536) uses."""
+
+    def block(start, time_size):
+        # Header: magic, version, 15 reserved bytes, then six counts.
+        isut, isstd, leaps, times, types, chars = struct.unpack_from(">6l", data, start + 20)
+        types_start = start + 44 + times * (time_size + 1)
+        offsets = {struct.unpack_from(">l", data, types_start + 6 * n)[0] for n in range(types)}
+        end = types_start + 6 * types + chars + leaps * (time_size + 4) + isstd + isut
+        return offsets, end
+
+    offsets, end = block(0, 4)
+    if data[4:5] >= b"2":
+        # Version 2 and later repeat the data with 64-bit times; it is the complete one.
+        offsets, _ = block(end, 8)
+    return offsets
+
+
 @functools.cache
-def all_zones():
-    # Listing the zones reads the disk (18 ms), and ZoneInfo keeps only a few recent zones
-    # loaded, so a search without this list would read ~600 files for every row.
-    return [zoneinfo.ZoneInfo(name) for name in sorted(zoneinfo.available_timezones())]
+def zones_by_offset():
+    """Each UTC offset any time zone has ever had, with the zones that had it.
+
+    Read from the zone files once per process (a quarter of a second), so that finding a zone
+    for an offset looks at the few zones that ever had it instead of trying all ~600 for
+    every row: a file of offsets no zone has took seconds.
+    """
+    index = defaultdict(list)
+    for key in sorted(zoneinfo.available_timezones()):
+        for offset in tzif_offsets(zone_file(key)):
+            index[offset].append(zoneinfo.ZoneInfo(key))
+    # Zones with the offset today first: most files are recent, so the first one fits.
+    now = datetime.now(UTC)
+    for offset, zones in index.items():
+        zones.sort(key=lambda zone: now.astimezone(zone).utcoffset().total_seconds() != offset)
+    return index
+
+
+def zone_file(key):
+    """The compiled file of a zone, where zoneinfo looks: TZPATH, then the tzdata package."""
+    for root in zoneinfo.TZPATH:
+        path = Path(root, key)
+        if path.is_file():
+            return path.read_bytes()
+    return importlib.resources.files("tzdata.zoneinfo").joinpath(key).read_bytes()
 
 
 def zone_for(started_at, zone):
@@ -329,7 +377,7 @@ def zone_for(started_at, zone):
     if not rest and -12 <= hours <= 14:
         # POSIX signs: Etc/GMT-13 is thirteen hours ahead of UTC.
         return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
-    for other in all_zones():
+    for other in zones_by_offset().get(int(offset.total_seconds()), []):
         if started_at.astimezone(other).utcoffset() == offset:
             return other.key
     raise ValueError(f"No time zone had the offset of {started_at.isoformat()} at that time.")
@@ -370,13 +418,20 @@ def _parse_fluid(text):
     return {"fluid_ml": ml}
 
 
+@functools.cache
+def values_of(choices):
+    # A choices enum builds a new list of its values on every call, and a 5,000-row file
+    # asks 35,000 times.
+    return tuple(choices.values)
+
+
 def _known(values, choices):
-    unknown = [value for value in values if value not in choices.values]
+    unknown = [value for value in values if value not in values_of(choices)]
     if unknown:
         raise ValueError(
             ", ".join(f"“{value}”" for value in unknown)
             + f" {'is' if len(unknown) == 1 else 'are'} not one of: "
-            + ", ".join(choices.values)
+            + ", ".join(values_of(choices))
             + "."
         )
 
@@ -385,7 +440,7 @@ def _choice(column, text, choices):
     if not text and column != "foot":
         return {column: ""}
     if not text:
-        raise ValueError(f"Enter which foot: {', '.join(choices.values)}.")
+        raise ValueError(f"Enter which foot: {', '.join(values_of(choices))}.")
     _known([text], choices)
     return {column: text}
 
@@ -395,12 +450,12 @@ def _choices(column, text, choices):
     if not picked and column == "locations":
         raise ValueError(
             f"Enter where on the foot, separated by “{LIST_SEPARATOR}”: "
-            + ", ".join(choices.values)
+            + ", ".join(values_of(choices))
             + "."
         )
     _known(picked, choices)
     # The same order as the form stores them, so equal choices compare equal.
-    return {column: [value for value in choices.values if value in picked]}
+    return {column: [value for value in values_of(choices) if value in picked]}
 
 
 def _parse_notes(text):
@@ -423,7 +478,7 @@ def split_duplicates(rows, taken):
 
 
 def to_stored(values):
-    """Checked values as JSON-safe lists, to keep in the session between preview and import."""
+    """Checked values as JSON-safe lists, kept on the server between preview and import."""
     return [
         values["started_at"].isoformat() if name == "started_at" else values[name]
         for name in EXPORT_FIELDS

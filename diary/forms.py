@@ -6,13 +6,19 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
+from django.utils.formats import date_format
+
+from limits import rates
 
 from . import csvio, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
+from .fields import ChoiceListField
 from .models import Episode, Profile
+from .validators import validate_single_script
 from .vocabulary import (
     FIRST_YEAR,
     MAX_FLUID_ML,
@@ -25,6 +31,8 @@ from .vocabulary import (
     Location,
 )
 
+# The episode form's fields with another name than the model field they edit.
+RENAMED = {"duration": "duration_seconds", "fluids": "fluid_ml"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 DURATION_CHOICES = ["10 s", "30 s", "1 min", "2 min", "5 min", "15 min"]
 INTENSITY_CHOICES = [
@@ -43,6 +51,11 @@ INTENSITY_CHOICES = [
 UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
 
 
+def as_set(value):
+    """Choice lists compare by what was picked, whatever the order."""
+    return set(value) if isinstance(value, list) else value
+
+
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
         required=False,
@@ -52,6 +65,26 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username", "email"]
+
+    def clean_username(self):
+        username = super().clean_username()
+        if username:
+            validate_single_script(username)
+        return username
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        """The accounts with this address that have mails left in this hour's allowance.
+
+        One past its allowance is passed over without a word: saying so would tell a stranger
+        that the address has an account.
+        """
+        return (
+            user
+            for user in super().get_users(email)
+            if rates.take(rates.RESETS, f"account {user.pk}")
+        )
 
 
 class ProfileForm(forms.ModelForm):
@@ -136,6 +169,9 @@ class EpisodeForm(forms.ModelForm):
         coerce=int,
         widget=forms.RadioSelect,
     )
+    # The saved version the page was made from: a save made since, in another tab or on
+    # another device, is then shown beside this one instead of being silently undone.
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
     fluids = forms.DecimalField(
         label="How much you drank in the 24 hours before",
         required=False,
@@ -169,7 +205,9 @@ class EpisodeForm(forms.ModelForm):
         self.profile = profile
         super().__init__(*args, **kwargs)
         episode = self.instance
+        self.conflicts = []
         if episode.pk:
+            self.initial["version"] = episode.updated_at.isoformat()
             self.initial.setdefault("duration", episode.duration_seconds)
             if episode.fluid_ml is not None:
                 self.initial.setdefault("fluids", profile.from_ml(episode.fluid_ml))
@@ -189,6 +227,7 @@ class EpisodeForm(forms.ModelForm):
         # The template's <form> has the CSRF token; crispy would add a second one.
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
+            "version",
             Fieldset(
                 "The cramp",
                 "started_at",
@@ -219,6 +258,47 @@ class EpisodeForm(forms.ModelForm):
                 f"That is more than anyone drinks in a day: at most {most}."
             ) from error
         return ml
+
+    def clean(self):
+        data = super().clean()
+        episode = self.instance
+        # A form posted without a version (not from this page) saves as it always did.
+        if not episode.pk or data.get("version") in (None, "", self.initial["version"]):
+            return data
+        for name in [*self._meta.fields, *RENAMED]:
+            saved = getattr(episode, RENAMED.get(name, name))
+            if name in data and as_set(data[name]) != as_set(saved):
+                self.conflicts.append(name)
+        if self.conflicts:
+            # Saving this page again is the person's choice, made with both values in view.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("version")] = self.initial["version"]
+            for name in self.conflicts:
+                self.add_error(
+                    name,
+                    f"Saved meanwhile as: {self.saved_text(name)}. "
+                    "Save again to keep what is here instead.",
+                )
+        return data
+
+    def saved_text(self, name):
+        """How a field of the saved episode reads, to show beside the person's new value."""
+        episode = self.instance
+        if name == "started_at":
+            return date_format(episode.local_started_at, "j M Y, H:i")
+        if name == "duration":
+            return episode.duration_display
+        if name == "fluids":
+            return self.profile.format_fluids(episode.fluid_ml)
+        if name == "intensity":
+            return f"{episode.intensity} out of 10"
+        field = episode._meta.get_field(name)
+        value = getattr(episode, name)
+        if isinstance(field, ChoiceListField):
+            return ", ".join(field.labels(value)) or "none"
+        if field.choices:
+            return getattr(episode, f"get_{name}_display")() if value else "not logged"
+        return f"“{value}”" if value else "empty"
 
     def save(self, commit=True):
         episode = super().save(commit=False)

@@ -8,7 +8,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -151,6 +151,12 @@ class Profile(models.Model):
             for login_record in (AccessAttempt, AccessFailureLog, AccessLog):
                 login_record.objects.filter(username=username).delete()
             user.delete()
+        if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+            # Until a checkpoint, SQLite's write-ahead log keeps the pages as they were before
+            # the delete, notes and all; TRUNCATE copies the log into the database and empties
+            # it.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def condition_labels(self):
         return self._meta.get_field("conditions").labels(self.conditions)
@@ -357,3 +363,36 @@ class Episode(models.Model):
 
     def relief_labels(self):
         return self._meta.get_field("relief").labels(self.relief)
+
+
+# How long checked rows wait for the person to confirm an import.
+PENDING_IMPORT_LIFETIME = timedelta(days=1)
+
+
+class PendingImportQuerySet(models.QuerySet):
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+    def fresh(self):
+        return self.filter(created_at__gte=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+
+class PendingImport(models.Model):
+    """The checked rows of an uploaded CSV file, waiting for the person to confirm them.
+
+    Kept on the server, so the browser cannot alter what gets imported; one per person, gone
+    once confirmed or replaced, and ignored, then deleted, after a day.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="pending_import"
+    )
+    # Names this upload's preview, so only the latest preview can be confirmed.
+    token = models.CharField(max_length=32)
+    rows = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PendingImportQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Import of {len(self.rows)} cramps waiting since {self.created_at:%Y-%m-%d %H:%M}"

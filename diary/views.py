@@ -4,6 +4,7 @@ from datetime import date, timedelta
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -14,6 +15,8 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from limits import rates
+
 from . import advice, csvio, patterns
 from .forms import (
     DeleteAccountForm,
@@ -21,13 +24,14 @@ from .forms import (
     EpisodeForm,
     ExportRangeForm,
     ImportForm,
+    PasswordResetForm,
     ProfileForm,
     QuickLogForm,
     ReportForm,
     SignupForm,
     YearCompareForm,
 )
-from .models import Episode, Profile
+from .models import Episode, PendingImport, Profile
 from .vocabulary import FIRST_YEAR, LAST_YEAR, Location, night
 
 EPISODES_PER_PAGE = 25
@@ -63,12 +67,49 @@ def home(request):
     )
 
 
+class LoginView(auth_views.LoginView):
+    """Django's login, within the hourly allowance of failed logins from one address.
+
+    The allowance is taken before the password is checked, which is the costly part, and
+    given back when the login succeeds.
+    """
+
+    def post(self, request, *args, **kwargs):
+        if not rates.take(rates.LOGIN_FAILURES, rates.address(request)):
+            return rates.too_many(request, rates.LOGIN_FAILURES)
+        return super().post(request, *args, **kwargs)
+
+    def form_valid(self, form):
+        rates.give_back(rates.LOGIN_FAILURES, rates.address(self.request))
+        return super().form_valid(form)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's password reset, within the hourly allowance of requests from one address.
+
+    Each account also gets at most that many mails an hour (PasswordResetForm).
+    """
+
+    form_class = PasswordResetForm
+
+    def post(self, request, *args, **kwargs):
+        if not rates.take(rates.RESETS, rates.address(request)):
+            return rates.too_many(request, rates.RESETS)
+        return super().post(request, *args, **kwargs)
+
+
 @login_not_required
 def signup(request):
     if request.user.is_authenticated:
         return redirect("home")
     form = SignupForm(request.POST or None)
-    if form.is_valid():
+    valid = form.is_valid()
+    # A new account and "that username is taken" both count, so that the answer cannot be
+    # used to list the usernames.
+    counted = valid or form.has_error("username", "unique")
+    if counted and not rates.take(rates.SIGNUPS, rates.address(request)):
+        return rates.too_many(request, rates.SIGNUPS)
+    if valid:
         user = form.save()
         Profile.objects.create(user=user)
         login(request, user, backend="diary.backends.ProfileModelBackend")
@@ -148,13 +189,19 @@ def episode_create(request):
 
 
 def episode_update(request, pk):
-    episode = get_object_or_404(Episode.objects.owned_by(request.user), pk=pk)
+    episodes = Episode.objects.owned_by(request.user)
+    if request.method == "POST":
+        # Locked from reading to saving, so a save from another tab cannot slip in between
+        # the form's check of the version and this save.
+        episodes = episodes.select_for_update()
     profile = Profile.objects.for_user(request.user)
-    form = EpisodeForm(request.POST or None, profile=profile, instance=episode)
-    if form.is_valid():
-        form.save()
-        messages.success(request, "Your changes are saved.")
-        return redirect(episode)
+    with transaction.atomic():
+        episode = get_object_or_404(episodes, pk=pk)
+        form = EpisodeForm(request.POST or None, profile=profile, instance=episode)
+        if form.is_valid():
+            form.save()
+            messages.success(request, "Your changes are saved.")
+            return redirect(episode)
     return render(request, "diary/episode_form.html", {"form": form, "episode": episode})
 
 
@@ -315,10 +362,6 @@ def episode_export(request):
     )
 
 
-# The checked rows wait in the session between the preview and the confirmation. Sessions
-# live in the database, so the browser cannot alter what gets imported, and asking for the
-# file twice would make people pick it again. The file's size and row caps bound the session.
-IMPORT_SESSION_KEY = "episode_import"
 IMPORT_PREVIEW_ROWS = 100
 IMPORT_ERRORS_SHOWN = 200
 
@@ -326,7 +369,9 @@ IMPORT_ERRORS_SHOWN = 200
 def episode_import(request):
     if request.method == "POST" and "confirm" in request.POST:
         return episode_import_confirm(request)
-    request.session.pop(IMPORT_SESSION_KEY, None)
+    # Coming back here cancels the person's waiting import; everyone's stale ones go too.
+    PendingImport.objects.filter(user=request.user).delete()
+    PendingImport.objects.expired().delete()
     profile = Profile.objects.for_user(request.user)
     if request.method != "POST":
         return render(request, "diary/episode_import.html", {"form": ImportForm(profile=profile)})
@@ -341,10 +386,9 @@ def episode_import(request):
     token = None
     if new and not result.errors:
         token = secrets.token_urlsafe(16)
-        request.session[IMPORT_SESSION_KEY] = {
-            "token": token,
-            "rows": [csvio.to_stored(values) for values in new],
-        }
+        PendingImport.objects.create(
+            user=request.user, token=token, rows=[csvio.to_stored(values) for values in new]
+        )
     return render(
         request,
         "diary/episode_import.html",
@@ -361,22 +405,26 @@ def episode_import(request):
 
 
 def episode_import_confirm(request):
-    pending = request.session.get(IMPORT_SESSION_KEY)
-    if not pending or pending["token"] != request.POST.get("token"):
-        messages.info(
-            request,
-            "Nothing is waiting to be imported: it was imported already, or you uploaded "
-            "another file since. Check your diary, and upload the file again if cramps are "
-            "missing.",
-        )
-        return redirect("episode_list")
-    del request.session[IMPORT_SESSION_KEY]
     user = request.user
-    episodes = [Episode(user=user, **csvio.from_stored(row)) for row in pending["rows"]]
     with transaction.atomic():
-        # Two confirmations at once (a double click) queue here, and the second then finds
-        # the first one's cramps and skips them as duplicates.
-        Profile.objects.select_for_update().get(user=user)
+        # Locked and deleted here, so of two confirmations at once (a double click) the
+        # second finds nothing left to import.
+        pending = (
+            PendingImport.objects.fresh()
+            .select_for_update()
+            .filter(user=user, token=request.POST.get("token", ""))
+            .first()
+        )
+        if pending is None:
+            messages.info(
+                request,
+                "Nothing is waiting to be imported: it was imported already, or you uploaded "
+                "another file since. Check your diary, and upload the file again if cramps are "
+                "missing.",
+            )
+            return redirect("episode_list")
+        pending.delete()
+        episodes = [Episode(user=user, **csvio.from_stored(row)) for row in pending.rows]
         taken = Episode.objects.owned_by(user).start_times_among([e.started_at for e in episodes])
         episodes = [episode for episode in episodes if episode.started_at not in taken]
         for episode in episodes:

@@ -1,3 +1,6 @@
+import io
+import logging
+
 import pytest
 from django.conf import settings
 
@@ -50,3 +53,13 @@ def forget_cached_rules():
     previous test's rules were kept at, with other rows behind it.
     """
     advice._loaded_rules = (None, None)
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes, the way it would reach the server's logs."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)

@@ -11,7 +11,7 @@ from io import StringIO
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.core.management import call_command
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from knowledge.models import Article, Cause, RedFlag, Tip
@@ -138,6 +138,37 @@ def anonymous_pages():
 
 def admin_pages():
     return ["/admin/", f"/admin/knowledge/tip/{Tip.objects.order_by('slug').first().pk}/change/"]
+
+
+def refusal_pages(owner, episode):
+    """The pages that refuse a request, as (name, response), each got the way a visitor would.
+
+    They answer a POST, so they are not in the lists of addresses above; the browser tests
+    reach the 429 and two-tabs pages through their forms (tests/browser/test_refusal_pages.py).
+    """
+    visitor = Client()
+    too_large = visitor.generic(
+        "POST", "/diary/import/", CONTENT_LENGTH=str(settings.REQUEST_MAX_BYTES + 1)
+    )
+    with override_settings(CRAMPLOG_LOGIN_FAILURES_PER_HOUR=1):
+        for _ in range(2):
+            too_many = visitor.post("/accounts/login/", {"username": "x", "password": "wrong"})
+    owner_client = Client()
+    owner_client.force_login(owner, backend=BACKEND)
+    stale_tab = owner_client.post(
+        f"/diary/{episode.pk}/edit/",
+        {
+            "version": "2000-01-01T00:00:00+00:00",
+            "started_at": f"{timezone.localtime(episode.started_at):%Y-%m-%dT%H:%M}",
+            "duration": "90",
+            "foot": "left",
+            "locations": ["arch"],
+            "intensity": "3",
+            "notes": "from a stale tab",
+        },
+    )
+    assert (too_large.status_code, too_many.status_code, stale_tab.status_code) == (413, 429, 200)
+    return [("413", too_large), ("429", too_many), ("two-tabs", stale_tab)]
 
 
 def session_cookie(user, base_url):

@@ -14,7 +14,14 @@ import pytest
 from django.test import Client
 
 from .conftest import BACKEND
-from .sitepages import admin_pages, anonymous_pages, build_site, make_editor, signed_in_pages
+from .sitepages import (
+    admin_pages,
+    anonymous_pages,
+    build_site,
+    make_editor,
+    refusal_pages,
+    signed_in_pages,
+)
 
 VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules/vnu-jar/build/dist/vnu.jar"
 
@@ -59,6 +66,11 @@ def test_every_page_is_valid_html(owner, tmp_path):
             status = 404 if "does-not-exist" in url else 200
             path, url = save(client, url, tmp_path, f"{state}-{number:02d}", status)
             saved[path.name] = f"{url} ({state})"
+
+    for name, response in refusal_pages(owner, episode):
+        path = tmp_path / f"refusal-{name}.html"
+        path.write_bytes(response.content)
+        saved[path.name] = f"the {name} page"
 
     # An invalid HTML document is not an error of the command: the exit code only says
     # whether there were messages, so the JSON report is what decides.
