@@ -77,7 +77,6 @@ INSTALLED_APPS = [
     "crispy_bootstrap5",
     "simple_history",
     "axes",
-    "limits",
     "diary",
     "knowledge",
 ]
@@ -187,7 +186,7 @@ AXES_VERBOSE = False
 AXES_CLIENT_STR_CALLABLE = "cramplog.log.axes_client_str"
 AXES_CLIENT_IP_CALLABLE = "cramplog.log.client_ip"
 
-# Per-address limits across usernames, per hour (limits/rates.py); 0 turns one off, e.g. for a
+# Per-address limits across usernames, per hour (diary/limits.py); 0 turns one off, e.g. for a
 # clinic whose staff all come from one address.
 CRAMPLOG_LOGIN_FAILURES_PER_HOUR = env_int("CRAMPLOG_LOGIN_FAILURES_PER_HOUR", 20, 0, 1_000_000)
 CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000)

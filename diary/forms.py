@@ -12,9 +12,7 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from limits import rates
-
-from . import csvio, wallclock
+from . import csvio, limits, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
 from .models import Episode, Profile
@@ -83,7 +81,7 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         return (
             user
             for user in super().get_users(email)
-            if rates.take(rates.RESETS, f"account {user.pk}")
+            if limits.take(limits.RESETS, f"account {user.pk}")
         )
 
 

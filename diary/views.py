@@ -15,9 +15,7 @@ from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
-from limits import rates
-
-from . import advice, csvio, patterns
+from . import advice, csvio, limits, patterns
 from .forms import (
     DeleteAccountForm,
     EpisodeFilterForm,
@@ -75,12 +73,12 @@ class LoginView(auth_views.LoginView):
     """
 
     def post(self, request, *args, **kwargs):
-        if not rates.take(rates.LOGIN_FAILURES, rates.address(request)):
-            return rates.too_many(request, rates.LOGIN_FAILURES)
+        if not limits.take(limits.LOGIN_FAILURES, limits.address(request)):
+            return limits.too_many(request, limits.LOGIN_FAILURES)
         return super().post(request, *args, **kwargs)
 
     def form_valid(self, form):
-        rates.give_back(rates.LOGIN_FAILURES, rates.address(self.request))
+        limits.give_back(limits.LOGIN_FAILURES, limits.address(self.request))
         return super().form_valid(form)
 
 
@@ -93,8 +91,8 @@ class PasswordResetView(auth_views.PasswordResetView):
     form_class = PasswordResetForm
 
     def post(self, request, *args, **kwargs):
-        if not rates.take(rates.RESETS, rates.address(request)):
-            return rates.too_many(request, rates.RESETS)
+        if not limits.take(limits.RESETS, limits.address(request)):
+            return limits.too_many(request, limits.RESETS)
         return super().post(request, *args, **kwargs)
 
 
@@ -107,8 +105,8 @@ def signup(request):
     # A new account and "that username is taken" both count, so that the answer cannot be
     # used to list the usernames.
     counted = valid or form.has_error("username", "unique")
-    if counted and not rates.take(rates.SIGNUPS, rates.address(request)):
-        return rates.too_many(request, rates.SIGNUPS)
+    if counted and not limits.take(limits.SIGNUPS, limits.address(request)):
+        return limits.too_many(request, limits.SIGNUPS)
     if valid:
         user = form.save()
         Profile.objects.create(user=user)

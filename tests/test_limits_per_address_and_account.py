@@ -9,7 +9,7 @@ from django.core import mail
 from django.test import Client
 from django.utils import timezone
 
-from limits.models import Bucket
+from diary.models import Bucket
 
 from .factories import PASSWORD, UserFactory
 
