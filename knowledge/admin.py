@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.cache import add_never_cache_headers
+from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
 from diary.advice import night_hours
@@ -69,6 +70,15 @@ def shown_citations(request, obj):
     return []
 
 
+def without_pop_ups(field):
+    # A pop-up would save the related item directly, outside any draft.
+    if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
+        widget = field.widget
+        widget.can_add_related = widget.can_change_related = False
+        widget.can_delete_related = widget.can_view_related = False
+    return field
+
+
 class CitationInline(admin.StackedInline):
     """The citations of a cause, tip or red flag, edited as a list that goes into the draft.
 
@@ -83,6 +93,9 @@ class CitationInline(admin.StackedInline):
 
     def get_extra(self, request, obj=None, **kwargs):
         return len(shown_citations(request, obj))
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        return without_pop_ups(super().formfield_for_dbfield(db_field, request, **kwargs))
 
 
 class DraftAdmin(SimpleHistoryAdmin):
@@ -125,13 +138,7 @@ class DraftAdmin(SimpleHistoryAdmin):
         if isinstance(db_field, models.TextField):
             # Keep text as stored: a trailing newline is not the editor's change.
             kwargs["strip"] = False
-        field = super().formfield_for_dbfield(db_field, request, **kwargs)
-        if field is not None and isinstance(field.widget, RelatedFieldWidgetWrapper):
-            # A pop-up would save the related item directly, outside any draft.
-            widget = field.widget
-            widget.can_add_related = widget.can_change_related = False
-            widget.can_delete_related = widget.can_view_related = False
-        return field
+        return without_pop_ups(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         request.draft = self.draft_being_edited(request, object_id)
@@ -352,7 +359,8 @@ class MatchRuleAdmin(DraftAdmin):
     list_display = ["__str__", "cause", "red_flag", "fact", "value", "weight", "published", "draft"]
     list_filter = ["fact", "published", "cause", "red_flag"]
     search_fields = ["reason", "value", "cause__title", "red_flag__title"]
-    autocomplete_fields = ["cause", "red_flag"]
+    # Plain selects: the lists are short, and the autocomplete widget's empty <option> is
+    # not valid HTML.
     list_select_related = ["cause", "red_flag"]
     ordering = ["cause__title", "red_flag__title", "fact", "pk"]
 
@@ -531,9 +539,9 @@ class RevisionAdmin(admin.ModelAdmin):
                 raise PermissionDenied
             try:
                 if action == "submit":
-                    revision.submit()
+                    revision.submit(request.user)
                 elif action == "withdraw":
-                    revision.withdraw()
+                    revision.withdraw(request.user)
                 elif action == "approve":
                     revision.approve(request.user, comment)
                 else:
@@ -572,13 +580,15 @@ class RevisionAdmin(admin.ModelAdmin):
                 else reverse(f"{name}_change", args=[revision.object_id])
             )
         return {
-            "title": str(revision),
+            "title": "Review a draft",
+            "subtitle": str(revision),
             "opts": self.opts,
             "revision": revision,
             "target": target,
             "changes": revision.changes(),
             "conflicts": [revision.label(name) for name in conflicts],
-            "effect": effect,
+            # Scenarios that change first; each group keeps the scenarios' order.
+            "effect": sorted(effect, key=lambda row: not row.changed) if effect else None,
             "changed_scenarios": sum(row.changed for row in effect or []),
             "preview_url": (
                 reverse("admin:knowledge_revision_preview", args=[revision.pk])
@@ -607,8 +617,12 @@ class RevisionAdmin(admin.ModelAdmin):
             raise Http404
         messages.warning(
             request,
-            f"Preview of a draft ({revision.get_status_display().lower()}): people do not see "
-            "this version until a reviewer approves it.",
+            format_html(
+                "Preview of a draft ({}): people do not see this version until a reviewer "
+                'approves it. <a href="{}">Back to the draft</a>',
+                revision.get_status_display().lower(),
+                revision.get_absolute_url(),
+            ),
         )
         response = PREVIEWS[revision.model](request, item, rest)
         response["X-Robots-Tag"] = "noindex, nofollow"

@@ -433,6 +433,7 @@ class RevisionQuerySet(models.QuerySet):
             if not changes:
                 if revision is not None:
                     revision.status = RevisionStatus.WITHDRAWN
+                    revision._history_user = author
                     revision.save()
                 return None
             if revision is None:
@@ -443,6 +444,7 @@ class RevisionQuerySet(models.QuerySet):
             revision.base = {name: current[name] for name in changes if name in current}
             revision.note, revision.typo = note, typo
             revision.status = RevisionStatus.IN_REVIEW if submit else RevisionStatus.DRAFT
+            revision._history_user = author
             revision.save()
             revision.authors.add(author)
         return revision
@@ -494,6 +496,7 @@ class Revision(models.Model):
 
     class Meta:
         ordering = ["-updated_at"]
+        verbose_name = "draft"
         permissions = [("approve_revision", "Can approve a draft and publish it")]
         constraints = [
             models.UniqueConstraint(
@@ -627,17 +630,17 @@ class Revision(models.Model):
             )
         return revision
 
-    def submit(self):
+    def submit(self, user):
         with transaction.atomic():
             revision = self._lock([RevisionStatus.DRAFT, RevisionStatus.SENT_BACK])
-            revision.status = RevisionStatus.IN_REVIEW
+            revision.status, revision._history_user = RevisionStatus.IN_REVIEW, user
             revision.save()
         self.refresh_from_db()
 
-    def withdraw(self):
+    def withdraw(self, user):
         with transaction.atomic():
             revision = self._lock(OPEN_STATUSES)
-            revision.status = RevisionStatus.WITHDRAWN
+            revision.status, revision._history_user = RevisionStatus.WITHDRAWN, user
             revision.save()
         self.refresh_from_db()
 
@@ -666,6 +669,7 @@ class Revision(models.Model):
     def record_review(self, status, reviewer, comment):
         self.status, self.reviewer, self.comment = status, reviewer, comment
         self.reviewed_at = timezone.now()
+        self._history_user = reviewer
         self.save()
 
     def publish(self, reviewer):

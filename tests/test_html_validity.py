@@ -14,7 +14,14 @@ import pytest
 from django.test import Client
 
 from .conftest import BACKEND
-from .sitepages import admin_pages, anonymous_pages, build_site, make_editor, signed_in_pages
+from .sitepages import (
+    admin_pages,
+    anonymous_pages,
+    build_site,
+    make_drafts,
+    make_editor,
+    signed_in_pages,
+)
 
 VNU_JAR = Path(__file__).resolve().parent.parent / "node_modules/vnu-jar/build/dist/vnu.jar"
 
@@ -44,7 +51,8 @@ def save(client, url, folder, name, expected_status=200):
 def test_every_page_is_valid_html(owner, tmp_path):
     command = validator_command()
     episode = build_site(owner)
-    editor = make_editor()
+    make_drafts(make_editor("author"))
+    editor = make_editor(reviewer=True)
     saved = {}
 
     for state, user, urls in (

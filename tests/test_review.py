@@ -102,7 +102,7 @@ def test_the_form_shows_the_open_draft_and_saving_again_updates_that_draft(
     second = draft_change(editor_client, tip, submit=False, body="Second go.", summary="New.")
 
     assert "First go." in html
-    assert "This form shows the draft draft by editor" in html
+    assert "This form shows a draft by editor (draft)" in html
     assert second.pk == first.pk
     assert second.data == {"body": "Second go.", "summary": "New."}
     assert second.base == {"body": "Sip water.", "summary": "A one-line summary."}
@@ -724,6 +724,6 @@ def test_approving_through_the_model_checks_the_reviewers_role(catalogue, editor
     with pytest.raises(PermissionDenied):
         revision.approve(outsider)
     with pytest.raises(ValidationError):
-        revision.submit()
+        revision.submit(editor)
     assert Tip.objects.get(slug="hydrate").body == "Sip water."
     assert Article.objects.count() == 1
