@@ -438,6 +438,9 @@ def test_the_word_diff_marks_removed_and_added_words_and_escapes_them():
         "Sip <ins>&lt;cold&gt; </ins>water<del> often</del>"
     )
     assert diff.word_diff("", "New text") == "<ins>New text</ins>"
+    assert diff.word_diff("Sip a little water.", "Drink a glass.") == (
+        "<del>Sip a little water.</del><ins>Drink a glass.</ins>"
+    )
     assert diff.word_diff("a\nb", "a\n\nb") == "a<del>\n</del><ins>\n\n</ins>b"
 
 
