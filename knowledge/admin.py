@@ -1,8 +1,6 @@
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message, unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
-from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.prefetch import GenericPrefetch
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models
@@ -17,7 +15,8 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from diary.advice import night_hours
 
-from . import markup, views
+from . import views
+from .forms import ArticleForm, DraftForm, KnowledgeForm, ReviewForm
 from .models import (
     Article,
     Cause,
@@ -28,36 +27,6 @@ from .models import (
     RevisionStatus,
     Tip,
 )
-
-
-class KnowledgeForm(forms.ModelForm):
-    def clean(self):
-        cleaned_data = super().clean()
-        for name, value in cleaned_data.items():
-            if isinstance(value, str):
-                cleaned_data[name] = markup.unix_newlines(value)
-        return cleaned_data
-
-
-class DraftForm(KnowledgeForm):
-    """An editor's change, which goes into a draft for review instead of onto the site."""
-
-    note = forms.CharField(
-        label="Note for the reviewer",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 2}),
-        help_text="What you changed and why.",
-    )
-    typo = forms.BooleanField(
-        label="This is a small fix, such as a typo",
-        required=False,
-        help_text="It still needs a reviewer, who can check it quickly.",
-    )
-    # The values of the draft being edited, shown instead of the published ones.
-    draft_initial = {}
-
-    def __init__(self, *args, initial=None, **kwargs):
-        super().__init__(*args, initial={**self.draft_initial, **(initial or {})}, **kwargs)
 
 
 def shown_citations(request, obj):
@@ -115,9 +84,7 @@ class DraftAdmin(SimpleHistoryAdmin):
         return [(None, {"fields": list(self.model.revised_fields)}), self.review_fieldset]
 
     def get_queryset(self, request):
-        drafts = Revision.objects.open().filter(
-            content_type=ContentType.objects.get_for_model(self.model), object_id=OuterRef("pk")
-        )
+        drafts = Revision.objects.open().of(self.model, OuterRef("pk"))
         return (
             super().get_queryset(request).annotate(draft_status=Subquery(drafts.values("status")))
         )
@@ -141,22 +108,25 @@ class DraftAdmin(SimpleHistoryAdmin):
         return without_pop_ups(super().formfield_for_dbfield(db_field, request, **kwargs))
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        request.draft = self.draft_being_edited(request, object_id)
+        published = self.get_object(request, unquote(object_id)) if object_id else None
+        request.draft = self.draft_being_edited(request, published)
         context = {"draft": request.draft, **(extra_context or {})}
-        if request.draft is not None and object_id is not None:
-            published = self.model.objects.filter(pk=unquote(object_id)).first()
-            if published is not None:
-                conflicts = request.draft.conflicts(published.revised_values())
-                context["conflicts"] = [request.draft.label(name) for name in conflicts]
+        if request.draft is not None and published is not None:
+            conflicts = request.draft.conflicts(published.revised_values())
+            context["conflicts"] = [request.draft.label(name) for name in conflicts]
         return super().changeform_view(request, object_id, form_url, context)
 
-    def draft_being_edited(self, request, object_id):
+    def draft_being_edited(self, request, published):
+        """The open draft of the published item, or the new item's draft named in ?revision=."""
         drafts = Revision.objects.open().select_related("content_type")
-        if object_id is not None:
-            return drafts.of(self.model, unquote(object_id)).first()
-        if request.GET.get("revision"):
-            return get_object_or_404(drafts.of(self.model, None), pk=request.GET["revision"])
-        return None
+        if published is not None:
+            return drafts.of(self.model, published.pk).first()
+        revision = request.GET.get("revision", "")
+        if not revision:
+            return None
+        if not revision.isdigit():
+            raise Http404
+        return get_object_or_404(drafts.of(self.model, None), pk=revision)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -245,11 +215,8 @@ class DraftAdmin(SimpleHistoryAdmin):
         if "_continue" not in request.POST:
             return redirect(draft)
         if obj.pk is not None:
-            return redirect(
-                reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[obj.pk])
-            )
-        add = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_add")
-        return redirect(f"{add}?revision={draft.pk}")
+            return redirect(request.path)
+        return redirect(f"{request.path}?revision={draft.pk}")
 
     def history_form_view(self, request, object_id, version_id, extra_context=None):
         if request.method != "POST":
@@ -262,7 +229,9 @@ class DraftAdmin(SimpleHistoryAdmin):
         form = self.get_form(request, obj)(request.POST, instance=obj)
         if not form.is_valid():
             self.message_user(
-                request, f"This version cannot be restored as it is: {form.errors}", messages.ERROR
+                request,
+                f"This version cannot be restored as it is: {form.errors.as_text()}",
+                messages.ERROR,
             )
             return redirect(request.path)
         version = get_object_or_404(obj.history, history_id=version_id)
@@ -285,18 +254,6 @@ class DraftAdmin(SimpleHistoryAdmin):
             messages.SUCCESS,
         )
         return redirect(draft)
-
-
-class ArticleForm(DraftForm):
-    def clean_body(self):
-        body = markup.unix_newlines(self.cleaned_data["body"])
-        if self.instance.pk is not None:
-            lost = self.instance.lost_citations(body)
-            if lost:
-                raise ValidationError(
-                    [f"{c.entry} cites “{c.quote}”, which this text no longer has." for c in lost]
-                )
-        return body
 
 
 @admin.register(Article)
@@ -391,37 +348,6 @@ class StatusFilter(admin.SimpleListFilter):
         return queryset if status == "all" else queryset.filter(status=status)
 
 
-class ReviewForm(forms.Form):
-    # The name of each button on the review page, and what it does.
-    ACTIONS = {
-        "submit": "Submit for review",
-        "withdraw": "Withdraw the draft",
-        "approve": "Approve and publish",
-        "send_back": "Send back",
-    }
-
-    comment = forms.CharField(
-        label="Comment",
-        required=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="For the author: what to change, or why it is fine. Needed to send it back.",
-    )
-    # When the page was read: a decision applies to the draft as the reviewer saw it.
-    seen = forms.CharField(widget=forms.HiddenInput)
-
-    def __init__(self, *args, revision, **kwargs):
-        super().__init__(*args, initial={"seen": revision.updated_at.isoformat()}, **kwargs)
-        self.revision = revision
-
-    def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("seen") != self.revision.updated_at.isoformat():
-            raise ValidationError(
-                "This draft changed while you were reading it. Read it again before you decide."
-            )
-        return cleaned_data
-
-
 # What each kind of item needs for its public page in a preview.
 def preview_citations(item, rest):
     if "citations" in rest:
@@ -513,7 +439,7 @@ class RevisionAdmin(admin.ModelAdmin):
     def get_urls(self):
         return [
             path(
-                "<path:object_id>/preview/",
+                "<int:object_id>/preview/",
                 self.admin_site.admin_view(self.preview_view),
                 name="knowledge_revision_preview",
             ),

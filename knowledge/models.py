@@ -556,8 +556,12 @@ class Revision(models.Model):
         ]
 
     def changes(self):
-        """(label, published text, draft text, word diff) for each field the draft changes."""
-        current = self.target.revised_values() if self.target is not None else {}
+        """(label, old text, new text, word diff) for each field the draft changes: against
+        the published version while the draft is open, else against what it replaced."""
+        if not self.is_open:
+            current = self.base
+        else:
+            current = self.target.revised_values() if self.target is not None else {}
         rows = []
         for name, value in self.data.items():
             old = self.describe(name, current[name]) if name in current else ""

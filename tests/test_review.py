@@ -85,6 +85,8 @@ def test_an_editors_change_is_a_draft_the_site_shows_only_once_a_reviewer_approv
     assert "Drink a glass every hour." in client.get("/knowledge/tips/hydrate/").content.decode()
     revision.refresh_from_db()
     assert (revision.status, revision.reviewer, revision.comment) == ("approved", reviewer, "Fine.")
+    review = log_in(client, reviewer).get(review_url(revision)).content.decode()
+    assert "<del>Sip water.</del><ins>Drink a glass every hour.</ins>" in review
     latest = tip.history.latest("history_date")
     assert tip.history.count() == versions + 1
     assert latest.history_user == reviewer
@@ -390,6 +392,15 @@ def test_an_article_draft_that_drops_a_cited_passage_is_refused(editor_client, c
 
 
 # What anyone else sees -----------------------------------------------------------------------
+
+
+def test_a_malformed_draft_address_answers_404(editor_client, catalogue):
+    assert editor_client.get("/admin/knowledge/tip/add/?revision=abc").status_code == 404
+    assert editor_client.get("/admin/knowledge/tip/add/?revision=999").status_code == 404
+    malformed = editor_client.get("/admin/knowledge/revision/abc/preview/", follow=True)
+    assert malformed.status_code == 404
+    assert editor_client.get("/admin/knowledge/revision/999/preview/").status_code == 404
+    assert editor_client.get("/admin/knowledge/revision/999/change/").status_code == 404
 
 
 def test_people_and_visitors_cannot_reach_drafts_or_previews(client, catalogue, editor):
