@@ -545,7 +545,7 @@ class RevisionAdmin(admin.ModelAdmin):
             request,
             format_html(
                 "Preview of a draft ({}): people do not see this version until a reviewer "
-                'approves it. <a href="{}">Back to the draft</a>',
+                'approves it. <a class="alert-link" href="{}">Back to the draft</a>',
                 revision.get_status_display().lower(),
                 revision.get_absolute_url(),
             ),
