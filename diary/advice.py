@@ -146,11 +146,9 @@ def tips_for(causes, kinds):
     """Published tips for the causes, strongest cause first, each tip once, by kind order."""
     if not causes:
         return []
-    rank = {cause.pk: index for index, cause in enumerate(causes)}
-    best = {}
-    for tip in Tip.objects.for_causes(causes).filter(kind__in=kinds):
-        best[tip] = min(best.get(tip, len(rank)), rank[tip.cause_id])
-    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))
+    slugs = {cause.pk: cause.slug for cause in causes}
+    links = [(tip, slugs[tip.cause_id]) for tip in Tip.objects.for_causes(causes)]
+    return matching.rank_tips([cause.slug for cause in causes], links, kinds)
 
 
 def for_episode(episode, profile):

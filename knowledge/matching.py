@@ -428,3 +428,16 @@ def evaluate(situation, rules):
     causes = [m for m in ranked if not m.key[0] and m.score >= CAUSE_THRESHOLD]
     red_flags = [m for m in ranked if m.key[0] and m.score >= RED_FLAG_THRESHOLD]
     return Result(causes=causes[:MAX_CAUSES], red_flags=red_flags)
+
+
+def rank_tips(cause_slugs, links, kinds):
+    """Tips for ranked causes: by kind in the order given, then by their strongest cause.
+
+    `links` are (tip, cause slug) pairs; a tip has `kind` and `title`. Each tip comes once.
+    """
+    rank = {slug: index for index, slug in enumerate(cause_slugs)}
+    best = {}
+    for tip, slug in links:
+        if tip.kind in kinds and slug in rank:
+            best[tip] = min(best.get(tip, len(rank)), rank[slug])
+    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))

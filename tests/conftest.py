@@ -6,7 +6,15 @@ from django.conf import settings
 
 from diary import advice
 
-from .factories import UserFactory
+from .editing import make_staff
+from .factories import (
+    ArticleFactory,
+    CauseFactory,
+    CitationFactory,
+    RedFlagFactory,
+    TipFactory,
+    UserFactory,
+)
 
 BACKEND = "diary.backends.ProfileModelBackend"
 
@@ -63,3 +71,42 @@ def log_output():
     previous = handler.setStream(stream)
     yield stream
     handler.setStream(previous)
+
+
+@pytest.fixture
+def catalogue(db):
+    """One published article, cause, tip and red flag, each entry citing the article."""
+    article = ArticleFactory(
+        title="Cramps explained",
+        slug="cramps-explained",
+        editor_note="**Erratum:** the figure means magnesium.",
+    )
+    cause = CauseFactory(
+        title="Dehydration",
+        slug="dehydration",
+        summary="Too little to drink.",
+        category="nutrition-fluids",
+    )
+    tip = TipFactory(
+        title="Drink enough", slug="hydrate", kind="prevention", causes=[cause], body="Sip water."
+    )
+    red_flag = RedFlagFactory(title="A long cramp", slug="long-cramp")
+    for entry in ("cause", "tip", "red_flag"):
+        CitationFactory(article=article, **{entry: locals()[entry]})
+    return {"article": article, "cause": cause, "tip": tip, "red_flag": red_flag}
+
+
+@pytest.fixture
+def editor(db):
+    return make_staff("editor", "Content editors")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor, backend=BACKEND)
+    return client
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_staff("reviewer", "Reviewers")

@@ -18,6 +18,7 @@ from .sitepages import (
     admin_pages,
     anonymous_pages,
     build_site,
+    make_drafts,
     make_editor,
     refusal_pages,
     signed_in_pages,
@@ -51,7 +52,8 @@ def save(client, url, folder, name, expected_status=200):
 def test_every_page_is_valid_html(owner, tmp_path):
     command = validator_command()
     episode = build_site(owner)
-    editor = make_editor()
+    make_drafts(make_editor("author"))
+    editor = make_editor(reviewer=True)
     saved = {}
 
     for state, user, urls in (

@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Tip
+from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Revision, Tip
+
+from .factories import UserFactory
 
 CONTENT = Path(__file__).resolve().parent.parent / "knowledge" / "content"
 
@@ -232,13 +234,53 @@ def test_reset_restores_the_shipped_text_and_links_on_purpose(content):
 
 
 @pytest.mark.django_db
+def test_loading_again_leaves_drafts_alone(content):
+    load(content)
+    RedFlag.objects.get().delete()
+    draft = Revision.objects.save_draft(
+        Tip, Tip.objects.get().pk, UserFactory(), {"body": "A draft body."}
+    )
+
+    output = load(content)
+
+    assert "created 1 red flags" in output
+    draft.refresh_from_db()
+    assert (draft.status, draft.data) == ("draft", {"body": "A draft body."})
+    assert Tip.objects.get().body == "Keep a bottle nearby."
+
+
+@pytest.mark.django_db
+def test_reset_keeps_open_drafts_and_their_reviewer_sees_the_published_text_changed(content):
+    load(content)
+    cause = Cause.objects.get(slug="dehydration")
+    Cause.objects.filter(pk=cause.pk).update(body="Edited and approved.")
+    draft = Revision.objects.save_draft(Cause, cause.pk, UserFactory(), {"body": "A draft."})
+
+    output = load(content, "--reset")
+
+    draft.refresh_from_db()
+    cause.refresh_from_db()
+    assert cause.body == "Drink more."
+    assert cause.history.latest("history_date").history_change_reason == (
+        "Shipped text restored (load_knowledge --reset)"
+    )
+    assert (draft.status, draft.data) == ("draft", {"body": "A draft."})
+    assert draft.conflicts(cause.revised_values()) == ["body"]
+    assert "1 open drafts of restored entries are kept" in output
+
+
+@pytest.mark.django_db
 def test_a_quote_missing_from_its_article_stops_the_load_and_saves_nothing(content):
     catalogue = content / "catalogue.toml"
     catalogue.write_text(CATALOGUE.replace("needs a doctor.", "needs a nurse."))
 
-    with pytest.raises(CommandError, match="not found in article cramps-explained"):
+    with pytest.raises(CommandError, match="not found in article cramps-explained") as error:
         load(content)
 
+    assert (
+        "The closest passage is: “A cramp lasting longer than fifteen minutes needs a doctor.”"
+        in (str(error.value))
+    )
     assert not Article.objects.exists()
 
 

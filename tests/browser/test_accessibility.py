@@ -11,6 +11,7 @@ from tests.sitepages import (
     admin_pages,
     anonymous_pages,
     build_site,
+    make_drafts,
     make_editor,
     session_cookie,
     signed_in_pages,
@@ -65,7 +66,9 @@ def audit(page, urls, watch=None):
 @pytest.fixture
 def site(db, live_server):
     owner = UserFactory(username="ana")
-    return {"owner": owner, "episode": build_site(owner), "editor": make_editor()}
+    episode = build_site(owner)
+    make_drafts(make_editor("author"))
+    return {"owner": owner, "episode": episode, "editor": make_editor(reviewer=True)}
 
 
 @pytest.mark.parametrize("width", WIDTHS)

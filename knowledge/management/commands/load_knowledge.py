@@ -1,7 +1,9 @@
 """Load the shipped articles, catalogue and matching rules into the database.
 
 Safe to run on every start: it only adds shipped entries that are missing, so whatever an
-editor changed in the admin stays as it is. --reset puts the shipped text back on purpose.
+editor changed in the admin, published or still a draft, stays as it is. --reset puts the
+shipped text back on purpose; drafts are never touched, and a draft of a restored entry then
+shows its reviewer that the published version changed under it.
 """
 
 import tomllib
@@ -11,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from knowledge import matching
-from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Tip
+from knowledge import markup, matching
+from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Revision, Tip
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 ENTRY_FIELDS = {
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         check_citations(catalogue, bodies)
         names = ["articles", "causes", "tips", "red_flags", "citations", "rules"]
         self.created, self.updated = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        self.drafts = 0
         with transaction.atomic():
             self.load_articles(catalogue.get("articles", []), bodies, reset)
             for section in ("causes", "red_flags", "tips"):
@@ -67,9 +70,15 @@ class Command(BaseCommand):
         created, updated = describe(self.created), describe(self.updated)
         if not created and not updated:
             return "Knowledge base up to date: nothing created or changed."
-        return "Knowledge base loaded: created {}; restored {}.".format(
+        summary = "Knowledge base loaded: created {}; restored {}.".format(
             created or "nothing", updated or "nothing"
         )
+        if self.drafts:
+            summary += (
+                f" {self.drafts} open drafts of restored entries are kept; their reviewers "
+                "will see that the published version changed."
+            )
+        return summary
 
     def save(self, model, lookup, fields, reset, name):
         """Create the row if missing; with reset, also put shipped values back. -> (obj, touched)"""
@@ -77,6 +86,7 @@ class Command(BaseCommand):
         if obj is None:
             obj = model(**lookup, **fields)
             full_clean(obj, name)
+            obj._change_reason = "Shipped content loaded"
             obj.save()
             self.count(self.created, name)
             return obj, True
@@ -84,8 +94,10 @@ class Command(BaseCommand):
             for field, value in fields.items():
                 setattr(obj, field, value)
             full_clean(obj, name)
+            obj._change_reason = "Shipped text restored (load_knowledge --reset)"
             obj.save()
             self.count(self.updated, name)
+            self.drafts += Revision.objects.open().of(model, obj.pk).count()
         return obj, reset
 
     def load_articles(self, articles, bodies, reset):
@@ -175,9 +187,11 @@ def check_citations(catalogue, bodies):
             for citation in item.get("citations", []):
                 body = bodies.get(citation["article"])
                 if body is None or citation["quote"] not in body:
+                    closest = markup.closest_passage(citation["quote"], body or "")
                     raise CommandError(
                         f"{item['slug']}: a quote is not found in article {citation['article']}: "
                         f"“{citation['quote'][:80]}”"
+                        + (f" The closest passage is: “{closest}”" if closest else "")
                     )
 
 
