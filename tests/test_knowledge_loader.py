@@ -206,6 +206,51 @@ def test_loading_again_keeps_what_an_editor_changed_and_restores_what_was_delete
 
 
 @pytest.mark.django_db
+def test_a_renamed_cause_and_a_retuned_rule_stay_the_shipped_ones_when_loading_again(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    RedFlag.objects.filter(slug="long-cramp").update(slug="a-long-cramp")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+    before = snapshot()
+
+    output = load(content)
+
+    assert output.strip() == "Knowledge base up to date: nothing created or changed."
+    assert snapshot() == before
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["too-little-to-drink"]
+    assert MatchRule.objects.get(fact="fluids_below").value == "1200"
+
+
+@pytest.mark.django_db
+def test_reset_puts_back_a_renamed_slug_and_a_retuned_value_without_adding_rows(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+
+    load(content, "--reset")
+
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["dehydration"]
+    assert list(MatchRule.objects.values_list("value", flat=True).order_by("pk")) == [
+        "1500",
+        "900",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_editors_entry_under_a_shipped_slug_becomes_the_shipped_one_as_they_left_it(content):
+    own = Cause.objects.create(
+        title="Mine", slug="dehydration", summary="s", body="b", category="nerves"
+    )
+
+    load(content)
+
+    own.refresh_from_db()
+    assert (own.title, own.shipped_key) == ("Mine", "dehydration")
+    assert Cause.objects.count() == 1
+    assert MatchRule.objects.get(fact="fluids_below").cause == own
+
+
+@pytest.mark.django_db
 def test_reset_restores_the_shipped_text_and_links_on_purpose(content):
     load(content)
     Cause.objects.filter(slug="dehydration").update(body="Edited.", published=False)
