@@ -40,6 +40,9 @@ class Advice:
     causes: list = field(default_factory=list)  # (Cause, score, reasons), strongest first
     red_flags: list = field(default_factory=list)  # (RedFlag, reasons)
     tips: list = field(default_factory=list)  # Tip, in the order to show them
+    # Over a period, every red flag raised: by single cramps, with their days (first raised
+    # first), or by the period as a whole, with its reasons (red_flags holds those alone).
+    dated_red_flags: list = field(default_factory=list)  # (RedFlag, [date], reasons)
 
 
 # The parsed rules and the content version they were read at, kept per process.
@@ -178,8 +181,7 @@ def top_causes(episodes, profile):
 def period(episodes, start, end, today):
     """What a period of the diary shows as a whole, for the rules about periods."""
     days = patterns.days_covered(start, end, today)
-    window = night()
-    night_days = len({e.local_date for e in episodes if e.local_hour in window})
+    night_days = patterns.night_days(episodes, night())
     per_week = len(episodes) * 7 / days if days else 0
     return matching.Period(
         days=days,
@@ -204,4 +206,22 @@ def for_period(episodes, start, end, today, profile, limit=5):
     tips = tips_for([cause for cause, _count, _reasons in causes], [TipKind.PREVENTION])
     warnings = matching.evaluate(period(episodes, start, end, today), rules)
     red_flags = [(targets[m.key], m.reasons) for m in warnings.red_flags]
-    return Advice(causes=causes, red_flags=red_flags, tips=tips)
+    return Advice(
+        causes=causes,
+        red_flags=red_flags,
+        tips=tips,
+        dated_red_flags=raised_on(episodes, results, warnings.red_flags, targets),
+    )
+
+
+def raised_on(episodes, results, period_matches, targets):
+    """[(RedFlag, [date], reasons)]: each red flag raised over a period, once, with the days
+    of the cramps that raised it and the reasons the period as a whole gives for it."""
+    days, reasons = {}, {}
+    for episode in sorted(episodes, key=lambda e: e.started_at):
+        for match in results[episode.pk].red_flags:
+            days.setdefault(match.key, set()).add(episode.local_date)
+    for match in period_matches:
+        days.setdefault(match.key, set())
+        reasons[match.key] = match.reasons
+    return [(targets[key], sorted(dates), reasons.get(key, [])) for key, dates in days.items()]

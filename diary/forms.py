@@ -21,12 +21,15 @@ from .vocabulary import (
     FIRST_YEAR,
     MAX_FLUID_ML,
     MAX_NOTES,
+    MAX_REPORT_DAYS,
+    MAX_SHARE_NAME,
     ML_PER_UNIT,
     Activity,
     FluidUnit,
     Foot,
     Helped,
     Location,
+    ShareExpiry,
 )
 
 # The episode form's fields with another name than the model field they edit.
@@ -413,6 +416,42 @@ class DateRangeForm(forms.Form):
 class ReportForm(DateRangeForm):
     start = forms.DateField(label="From", widget=DateInput)
     end = forms.DateField(label="To", widget=DateInput)
+    name = forms.CharField(
+        label="Name to print on each page",
+        required=False,
+        max_length=MAX_SHARE_NAME,
+        help_text="Optional. Your doctor sees it at the top of every page.",
+    )
+    full_notes = forms.BooleanField(
+        label="Include full notes",
+        required=False,
+        help_text="The table cuts notes short; this adds them in full after it.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("start"), data.get("end")
+        if start and end and (end - start).days >= MAX_REPORT_DAYS:
+            self.add_error(
+                "end", f"A report covers at most {MAX_REPORT_DAYS} days. Choose a shorter period."
+            )
+        return data
+
+
+class ShareForm(ReportForm):
+    name = forms.CharField(
+        label="Your name, as the link should show it",
+        required=False,
+        max_length=MAX_SHARE_NAME,
+        help_text="Optional. Without one, the report says it is from “a cramplog user”.",
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="The link works for",
+        choices=ShareExpiry.choices,
+        coerce=int,
+        initial=ShareExpiry.WEEK,
+        widget=forms.RadioSelect,
+    )
 
 
 class ExportRangeForm(DateRangeForm):

@@ -24,11 +24,14 @@ LOGIN_FAILURES = "CRAMPLOG_LOGIN_FAILURES_PER_HOUR"
 SIGNUPS = "CRAMPLOG_SIGNUPS_PER_HOUR"
 # Password-reset requests from one address, and reset mails to one account.
 RESETS = "CRAMPLOG_RESETS_PER_HOUR"
+# Requests for /share/<token>/ from one address, whether the link works or not.
+SHARE_VIEWS = "CRAMPLOG_SHARE_VIEWS_PER_HOUR"
 
 WHAT = {
     LOGIN_FAILURES: "failed logins",
     SIGNUPS: "sign-ups",
     RESETS: "password reset requests",
+    SHARE_VIEWS: "shared reports opened",
 }
 
 

@@ -65,7 +65,9 @@ class Change:
 
 
 def totals(episodes, start, end, today):
-    durations = [episode.duration_seconds for episode in episodes]
+    """Counts, lengths and pain of a period; lengths and pain from the values given only."""
+    durations = [e.duration_seconds for e in episodes if e.duration_seconds is not None]
+    pains = [e.intensity for e in episodes if e.intensity is not None]
     covered = days_covered(start, end, today)
     cramp_days = len({episode.local_date for episode in episodes})
     return {
@@ -74,9 +76,10 @@ def totals(episodes, start, end, today):
         "cramp_free_days": max(covered - cramp_days, 0),
         "median_duration": statistics.median(durations) if durations else None,
         "longest_duration": max(durations) if durations else None,
-        "mean_intensity": round(statistics.fmean(e.intensity for e in episodes), 1)
-        if episodes
-        else None,
+        "mean_intensity": round(statistics.fmean(pains), 1) if pains else None,
+        "worst_intensity": max(pains) if pains else None,
+        "durations_given": len(durations),
+        "intensities_given": len(pains),
     }
 
 
@@ -125,6 +128,11 @@ def counted(values, choices, keep_zero=True):
         for value, label in choices
         if keep_zero or tally.get(value)
     ]
+
+
+def night_days(episodes, night):
+    """Days with a cramp in the night hours; what the period rules call nights with cramps."""
+    return len({episode.local_date for episode in episodes if episode.local_hour in night})
 
 
 def hours(episodes, night):
@@ -252,3 +260,60 @@ def bars(items, height=120, slot=32):
         "label_y": height + 28,
         "total_height": height + 34,
     }
+
+
+def weekly(episodes, start, end, today):
+    """Cramps in each week of a period, counted from its first day, up to today.
+
+    The last week is shorter when the period does not divide into weeks; it says how many
+    days it has, so a short week's count is not read as a whole week's.
+    """
+    last = min(end, today)
+    per_day = Counter(episode.local_date for episode in episodes)
+    weeks = []
+    first = start
+    while first <= last:
+        week_end = min(first + timedelta(days=6), last)
+        days = (week_end - first).days + 1
+        count = sum(per_day.get(first + timedelta(days=n), 0) for n in range(days))
+        weeks.append({"first": first, "last": week_end, "days": days, "cramps": count})
+        first = week_end + timedelta(days=1)
+    return weeks
+
+
+def day_ranges(days):
+    """Dates as runs of consecutive days, for a list that stays short: [(first, last)]."""
+    runs = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+def summary(episodes, start, end, today, night):
+    """Page one of the report: a period's figures in the order a doctor reads them.
+
+    The period figures of the month page, with the weekly counts, the worst pain and the
+    nights with cramps. The view adds what needs more than the episodes: the person, the
+    advice and anything else the summary grows (check-ins, a self-experiment).
+    """
+    weeks = weekly(episodes, start, end, today)
+    period = figures(episodes, start, end, today, night)
+    period["weeks"] = weeks
+    # Every fourth week's date under the bars once there are more than fit side by side.
+    step = 1 if len(weeks) <= 16 else 4
+    period["week_bars"] = bars(
+        [
+            (f"{week['first'].day} {week['first']:%b}" if index % step == 0 else "", week["cramps"])
+            for index, week in enumerate(weeks)
+        ],
+        height=60,
+        slot=36 if len(weeks) <= 16 else 12,
+    )
+    # As tall as the weekly chart, so both write their numbers at one size on paper.
+    period["hour_bars"] = bars([(label[:2], n) for label, n in period["hours"]["blocks"]], height=60)
+    period["night_days"] = night_days(episodes, night)
+    period["days"] = days_covered(start, end, today)
+    return period

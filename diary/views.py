@@ -11,9 +11,11 @@ from django.db import transaction
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpResponseNotAllowed, JsonResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import advice, csvio, limits, patterns
 from .forms import (
@@ -26,11 +28,12 @@ from .forms import (
     ProfileForm,
     QuickLogForm,
     ReportForm,
+    ShareForm,
     SignupForm,
     YearCompareForm,
 )
-from .models import Episode, PendingImport, Profile
-from .vocabulary import FIRST_YEAR, LAST_YEAR, Location, night
+from .models import Episode, PendingImport, Profile, ShareLink
+from .vocabulary import FIRST_YEAR, LAST_YEAR, NOTES_CUT, Location, night
 
 EPISODES_PER_PAGE = 25
 
@@ -291,22 +294,89 @@ def report(request):
         return render(
             request, "diary/report_form.html", {"form": form}, status=400 if request.GET else 200
         )
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    data = form.cleaned_data
+    profile = Profile.objects.for_user(request.user)
+    context = report_context(profile, data["start"], data["end"], data["full_notes"])
+    context.update(who=data["name"], share_query=request.GET.urlencode())
+    return render(request, "diary/report.html", context)
+
+
+def report_context(profile, start, end, full_notes):
+    """What a report shows, for its owner and for a share link alike: a fixed number of
+    queries, however many cramps.
+
+    The summary is in the order of page one: its figures, then the advice on them. A new
+    section of the summary (check-ins, a self-experiment) is one more key here.
+    """
+    zone = profile.zone
+    today = timezone.localdate(timezone=zone)
     episodes = list(
-        Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
+        Episode.objects.owned_by(profile.user).between(start, end).order_by("started_at", "pk")
     )
+    return {
+        "start": start,
+        "end": end,
+        "period_days": (end - start).days + 1,
+        "profile": profile,
+        "age": profile.age_on(end),
+        "summary": patterns.summary(episodes, start, end, today, night()),
+        "advice": advice.for_period(episodes, start, end, today, profile),
+        "episodes": episodes,
+        "notes_cut": NOTES_CUT,
+        "cut_notes": [e for e in episodes if len(e.notes) > NOTES_CUT] if full_notes else None,
+        "low_fluid_ml": patterns.LOW_FLUID_ML,
+        "generated": timezone.localtime(timezone=zone),
+    }
+
+
+def shares(request):
+    """The person's share links, and a form for a new one, whose link is shown only here."""
+    links = ShareLink.objects.owned_by(request.user)
+    form = ShareForm(request.POST or None, initial=request.GET.dict())
+    new_link = None
+    if form.is_valid():
+        link, token = ShareLink.objects.issue(user=request.user, **form.cleaned_data)
+        new_link = request.build_absolute_uri(reverse("share", args=[token]))
+        form = ShareForm()
     return render(
         request,
-        "diary/report.html",
-        {
-            "start": start,
-            "end": end,
-            "profile": Profile.objects.for_user(request.user),
-            "figures": patterns.figures(episodes, start, end, timezone.localdate(), night()),
-            "episodes": episodes,
-            "generated": timezone.localtime(),
-        },
+        "diary/shares.html",
+        {"form": form, "links": links, "new_link": new_link, "now": timezone.now()},
+        status=400 if form.errors else 200,
     )
+
+
+@require_POST
+def share_revoke(request, pk):
+    link = get_object_or_404(ShareLink.objects.owned_by(request.user), pk=pk)
+    link.revoke()
+    messages.success(request, "The link is revoked: it no longer opens your report.")
+    return redirect("shares")
+
+
+def unlisted(response):
+    """Headers for a share link's answers: not cached, not indexed, the link never passed on."""
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_not_required
+@require_safe
+def share(request, token):
+    """A report shown to whoever holds the link. Unknown, expired and revoked links answer
+    alike: one query, the same page."""
+    if not limits.take(limits.SHARE_VIEWS, limits.address(request)):
+        return unlisted(limits.too_many(request, limits.SHARE_VIEWS))
+    link = ShareLink.objects.find(token)
+    if link is None:
+        return unlisted(render(request, "diary/share_missing.html", status=404))
+    link.opened()
+    profile = Profile.objects.for_user(link.user)
+    context = report_context(profile, link.start, link.end, link.full_notes)
+    context.update(link=link, who=link.name or "a cramplog user")
+    return unlisted(render(request, "diary/share.html", context))
 
 
 def account_export(request):

@@ -67,10 +67,18 @@ function setUpDetectedZone(notice) {
   });
 }
 
+// Printed reports name their period (and person) at the top of every page: report.css
+// writes this property into an @page margin box, which cannot read the page's text itself.
+function setUpRunningHeader(report) {
+  const text = report.dataset.runningHeader.replace(/[\\"]/g, "\\$&").replace(/\s+/g, " ");
+  document.documentElement.style.setProperty("--running-header", `"${text}"`);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".foot-picker").forEach(setUpFootPicker);
   document.querySelectorAll(".duration-quick").forEach(setUpDurationChoices);
   document.querySelectorAll(".detected-zone").forEach(setUpDetectedZone);
+  document.querySelectorAll(".report[data-running-header]").forEach(setUpRunningHeader);
   const errors = document.getElementById("form-errors");
   if (errors) {
     errors.focus();
