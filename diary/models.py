@@ -467,6 +467,7 @@ class ShareLinkManager(models.Manager.from_queryset(ShareLinkQuerySet)):
     def issue(self, *, user, start, end, expires_in_days, name="", full_notes=False):
         """A new link and its token. The token is returned once and never stored."""
         token = secrets.token_urlsafe(32)
+        now = timezone.now()
         link = self.create(
             user=user,
             token_hash=ShareLink.digest(token),
@@ -474,7 +475,8 @@ class ShareLinkManager(models.Manager.from_queryset(ShareLinkQuerySet)):
             end=end,
             name=name,
             full_notes=full_notes,
-            expires_at=timezone.now() + timedelta(days=expires_in_days),
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days),
         )
         return link, token
 
@@ -492,7 +494,7 @@ class ShareLink(models.Model):
     end = models.DateField("to")
     name = models.CharField(max_length=MAX_SHARE_NAME, blank=True)
     full_notes = models.BooleanField("include full notes", default=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
     expires_at = models.DateTimeField()
     revoked_at = models.DateTimeField(null=True, blank=True)
     open_count = models.PositiveIntegerField(default=0)

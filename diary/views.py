@@ -248,6 +248,8 @@ def month(request, year, month):
             "is_future": start > today,
             "figures": figures,
             "advice": advice.for_period(current, start, end, today, profile),
+            "profile": profile,
+            "low_fluid_ml": patterns.LOW_FLUID_ML,
             "calendar": patterns.month_calendar(current, year, month),
             "weekday_names": patterns.WEEKDAYS,
         },
@@ -346,9 +348,11 @@ def shares(request):
     )
 
 
-@require_POST
 def share_revoke(request, pk):
     link = get_object_or_404(ShareLink.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's link is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     link.revoke()
     messages.success(request, "The link is revoked: it no longer opens your report.")
     return redirect("shares")

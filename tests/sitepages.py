@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from diary.models import ShareLink
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 
 from .conftest import BACKEND
@@ -116,10 +117,26 @@ def make_diary(user, now=None):
     return [*episodes, newest]
 
 
+# The token of the owner's share link, known here so the anonymous pages can name it.
+SHARE_TOKEN = "sitepages-share-token-made-for-the-page-checks"
+
+
 def build_site(owner):
-    """Load the knowledge base and fill the owner's diary; returns the newest episode."""
+    """Load the knowledge base, fill the owner's diary and share two months of it; returns
+    the newest episode."""
     call_command("load_knowledge", stdout=StringIO())
-    return make_diary(owner)[-1]
+    newest = make_diary(owner)[-1]
+    today = timezone.localdate()
+    ShareLink.objects.create(
+        user=owner,
+        token_hash=ShareLink.digest(SHARE_TOKEN),
+        start=today - timedelta(days=60),
+        end=today,
+        name="Ana",
+        full_notes=True,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return newest
 
 
 def knowledge_pages():
@@ -149,6 +166,8 @@ def signed_in_pages(episode):
         f"/diary/{month:%Y}/",
         "/diary/report/",
         f"/diary/report/?start={today - timedelta(days=60)}&end={today}",
+        f"/diary/report/?start={today - timedelta(days=60)}&end={today}&name=Ana&full_notes=on",
+        "/diary/shares/",
         "/diary/import/",
         "/accounts/profile/",
         "/accounts/password_change/",
@@ -168,6 +187,9 @@ def anonymous_pages():
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
         "/this-page-does-not-exist/",
+        f"/share/{SHARE_TOKEN}/",
+        # Unknown, expired and revoked links all answer with this one page.
+        "/share/this-page-does-not-exist/",
         *knowledge_pages(),
     ]
 

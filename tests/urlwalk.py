@@ -31,6 +31,8 @@ PUBLIC_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "admin_login",
+    # A report for whoever holds the link; tests/test_share_links.py checks what it shows.
+    "share",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.

@@ -1,0 +1,225 @@
+"""The report for the doctor: a hand-made diary, its summary and table checked by hand."""
+
+from datetime import date, datetime
+from io import StringIO
+from zoneinfo import ZoneInfo
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from diary import patterns
+
+from .factories import EpisodeFactory
+
+BERLIN = ZoneInfo("Europe/Berlin")
+MARCH = {"start": "2026-03-01", "end": "2026-03-31"}
+LONG_NOTE = "Woke with the calf locked hard. " * 8  # 256 characters
+
+
+def at(day, hour):
+    return datetime(2026, 3, day, hour, tzinfo=BERLIN)
+
+
+@pytest.fixture
+def diary(owner):
+    """Four cramps in March 2026 and one in April, with every value chosen by hand."""
+    call_command("load_knowledge", stdout=StringIO())
+    profile = owner.profile
+    profile.fluid_unit = "glass"
+    profile.birth_year = 1956
+    profile.conditions = ["diabetes"]
+    profile.medications = ["statin"]
+    profile.save()
+
+    def cramp(**fields):
+        return EpisodeFactory(**{"user": owner, "fluid_ml": None, "activity": "sleeping", **fields})
+
+    cramp(
+        started_at=at(2, 2),
+        duration_seconds=1200,
+        intensity=9,
+        foot="left",
+        locations=["calf"],
+        fluid_ml=1000,
+        relief=["stretch"],
+        relief_helped="yes",
+        notes=LONG_NOTE,
+    )
+    cramp(
+        started_at=at(3, 3),
+        duration_seconds=60,
+        intensity=3,
+        foot="right",
+        locations=["arch", "toes"],
+        triggers=["cold"],
+        symptoms=["numbness_tingling"],
+        relief=["massage"],
+        relief_helped="partly",
+        notes="Cold bedroom.",
+    )
+    cramp(
+        activity="walking",
+        started_at=at(10, 15),
+        duration_seconds=120,
+        intensity=5,
+        foot="both",
+        locations=["heel"],
+        fluid_ml=2000,
+        triggers=["long_standing"],
+    )
+    cramp(started_at=at(20, 23), duration_seconds=30, intensity=3, locations=["arch"])
+    cramp(started_at=datetime(2026, 4, 2, 3, tzinfo=BERLIN), notes="April")
+    return owner
+
+
+def test_the_summary_of_a_hand_made_month_is_counted_by_hand(diary, owner_client):
+    response = owner_client.get("/diary/report/", MARCH)
+
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    totals = summary["totals"]
+    assert (totals["episodes"], totals["cramp_days"]) == (4, 4)
+    # Lengths 30 s, 60 s, 120 s, 1200 s: the median is halfway between 60 and 120.
+    assert (totals["median_duration"], totals["longest_duration"]) == (90, 1200)
+    assert (totals["worst_intensity"], totals["mean_intensity"]) == (9, 5.0)
+    assert [week["cramps"] for week in summary["weeks"]] == [2, 1, 1, 0, 0]
+    assert [week["days"] for week in summary["weeks"]] == [7, 7, 7, 7, 3]
+    assert (summary["hours"]["night"], summary["hours"]["day"], summary["night_days"]) == (3, 1, 3)
+    assert summary["feet"] == [("left", "Left", 2), ("right", "Right", 1), ("both", "Both", 1)]
+    assert summary["hydration"]["median"] == 1500
+
+
+def test_the_summary_reads_in_the_order_a_doctor_needs_it(diary, owner_client):
+    html = owner_client.get("/diary/report/", {**MARCH, "name": "Ana Ruiz"}).content.decode()
+
+    headings = [
+        "Foot cramp diary of Ana Ruiz",
+        "Cramps per week",
+        "When",
+        "Where",
+        "Doing, beforehand, also noticed",
+        "What was tried, and whether it helped",
+        "Warning signs raised in the period",
+        "About the person, as they gave it",
+        "Likely causes across the period",
+        "Every cramp, oldest first",
+    ]
+    positions = [html.index(f">{heading}") for heading in headings]
+    assert positions == sorted(positions)
+    assert "<strong>4</strong> on 4 of 31 days" in html
+    assert "median <strong>1 min 30 s</strong>, longest 20 min" in html
+    assert "worst <strong>9</strong>, mean 5.0" in html
+
+
+def test_every_red_flag_of_the_period_is_listed_with_the_dates_that_raised_it(
+    diary, owner_client
+):
+    response = owner_client.get("/diary/report/", MARCH)
+
+    flags = {flag.slug: days for flag, days, _ in response.context["advice"].dated_red_flags}
+    assert flags["long-cramp"] == [date(2026, 3, 2)]
+    assert flags["numbness-tingling"] == [date(2026, 3, 3)]
+    html = response.content.decode()
+    assert "<strong>A cramp that lasts longer than about 15 minutes</strong>: on 2 Mar." in html
+    assert "<strong>Cramps with numbness or tingling</strong>: on 3 Mar." in html
+
+
+def test_the_likely_causes_are_ranked_and_labelled_as_general_information(diary, owner_client):
+    response = owner_client.get("/diary/report/", MARCH)
+
+    causes = response.context["advice"].causes
+    assert causes
+    counts = [count for _cause, count, _reasons in causes]
+    assert counts == sorted(counts, reverse=True)
+    html = response.content.decode()
+    assert f"<strong>{causes[0][0].title}</strong>: fits {counts[0]} of 4 cramps" in html
+    assert "not a diagnosis. A link is not proof of a cause." in html
+
+
+def test_the_profile_facts_and_fluids_are_in_the_persons_own_words_and_unit(diary, owner_client):
+    html = owner_client.get("/diary/report/", MARCH).content.decode()
+
+    assert "<dt>Conditions</dt><dd>Diabetes</dd>" in html
+    assert "<dt>Regular medicines</dt><dd>A statin (for cholesterol)</dd>" in html
+    assert "<dt>Age</dt><dd>70 (born 1956)</dd>" in html
+    assert "<dt>Pregnant</dt><dd>no</dd>" in html
+    # 1,000 and 2,000 ml: a median of 6 glasses, the low line of 1,500 ml as 6 glasses.
+    assert "median 6 glasses; under 6 glasses before 1 of 2" in html
+    assert " ml" not in html
+
+
+def test_the_table_cuts_long_notes_unless_the_full_notes_are_asked_for(diary, owner_client):
+    cut = owner_client.get("/diary/report/", MARCH).content.decode()
+    full = owner_client.get("/diary/report/", {**MARCH, "full_notes": "on"}).content.decode()
+
+    shortened = LONG_NOTE[:119] + "…"
+    assert f"Note: {shortened}</td>" in cut
+    assert LONG_NOTE not in cut
+    assert "Notes in full" not in cut
+    assert f"Note: {shortened}</td>" in full
+    assert f'<dd class="notes">{LONG_NOTE}</dd>' in full
+    # Short notes are whole in the table and not repeated after it.
+    assert full.count("Cold bedroom.") == 1
+    assert "April" not in full
+
+
+def test_the_report_links_nowhere_inside_the_site(diary, owner_client):
+    html = owner_client.get("/diary/report/", MARCH).content.decode()
+    article = html[html.index("<article") : html.index("</article>")]
+
+    assert "<a " not in article
+    assert "<form" not in article
+
+
+def test_a_report_longer_than_a_year_is_refused_next_to_the_end_date(owner_client):
+    response = owner_client.get("/diary/report/", {"start": "2025-01-01", "end": "2026-03-01"})
+
+    assert response.status_code == 400
+    assert "A report covers at most 366 days." in response.content.decode()
+
+
+def test_the_report_takes_as_many_queries_for_forty_cramps_as_for_four(diary, owner, owner_client):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert owner_client.get("/diary/report/", MARCH).status_code == 200
+        return len(captured)
+
+    queries()  # the first reads the matching rules, which the process then keeps
+    few = queries()
+    for day in range(1, 29):
+        EpisodeFactory(user=owner, started_at=at(day, 14))
+
+    assert queries() == few
+
+
+def test_weeks_count_from_the_first_day_and_stop_at_today():
+    rows = [date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 12)]
+
+    class Cramp:
+        def __init__(self, day):
+            self.local_date = day
+
+    weeks = patterns.weekly(
+        [Cramp(day) for day in rows], date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 12)
+    )
+
+    assert [(w["first"].day, w["days"], w["cramps"]) for w in weeks] == [(1, 7, 1), (8, 5, 3)]
+
+
+def test_dates_are_written_as_runs_of_days():
+    from diary.templatetags.diary_tags import day_runs
+
+    days = [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12)]
+    days += [date(2026, 3, 31), date(2026, 4, 1)]
+
+    assert day_runs(days) == "3 Mar, 10–12 Mar, 31 Mar–1 Apr"
+
+
+def test_the_month_page_gives_drinks_in_the_persons_unit(diary, owner_client):
+    html = owner_client.get("/diary/2026/03/").content.decode()
+
+    assert "The median was <strong>6 glasses</strong>" in html
+    assert "less than 6 glasses in the 24 hours before" in html
+    assert "Drank (ml)" not in html
