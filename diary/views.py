@@ -331,21 +331,47 @@ def report_context(profile, start, end, full_notes):
     }
 
 
+# The new link's token goes back to the person's own browser in a short-lived signed cookie,
+# read once by the page the form redirects to: shown once, never stored on the server, and
+# a reload does not make another link.
+NEW_SHARE_COOKIE = "new_share"
+NEW_SHARE_SALT = "diary.views.shares"
+NEW_SHARE_SECONDS = 300
+
+
 def shares(request):
-    """The person's share links, and a form for a new one, whose link is shown only here."""
+    """The person's share links, and a form for a new one."""
     links = ShareLink.objects.owned_by(request.user)
     form = ShareForm(request.POST or None, initial=request.GET.dict())
-    new_link = None
     if form.is_valid():
-        link, token = ShareLink.objects.issue(user=request.user, **form.cleaned_data)
+        _link, token = ShareLink.objects.issue(user=request.user, **form.cleaned_data)
+        response = redirect("shares")
+        response.set_signed_cookie(
+            NEW_SHARE_COOKIE,
+            token,
+            salt=NEW_SHARE_SALT,
+            max_age=NEW_SHARE_SECONDS,
+            path=reverse("shares"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+    token = request.get_signed_cookie(
+        NEW_SHARE_COOKIE, default=None, salt=NEW_SHARE_SALT, max_age=NEW_SHARE_SECONDS
+    )
+    new_link = None
+    if token and links.find(token):
         new_link = request.build_absolute_uri(reverse("share", args=[token]))
-        form = ShareForm()
-    return render(
+    response = render(
         request,
         "diary/shares.html",
         {"form": form, "links": links, "new_link": new_link, "now": timezone.now()},
         status=400 if form.errors else 200,
     )
+    if token:
+        response.delete_cookie(NEW_SHARE_COOKIE, path=reverse("shares"))
+    return response
 
 
 def share_revoke(request, pk):

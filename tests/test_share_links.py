@@ -30,15 +30,18 @@ def diary(owner):
 
 
 def create(client, diary, days="7", **extra):
+    """Make a link with the form, and follow to the page that shows it."""
     return client.post(
         "/diary/shares/",
         {"start": diary["start"], "end": diary["end"], "expires_in_days": days, **extra},
+        follow=True,
     )
 
 
 @pytest.fixture
 def token(owner_client, diary):
     response = create(owner_client, diary, name="Ana")
+    assert response.redirect_chain == [("/diary/shares/", 302)]
     assert response.status_code == 200
     (token,) = LINK.findall(response.content.decode())
     return token
@@ -51,11 +54,12 @@ def opened(token):
 
 def test_a_new_link_is_shown_once_and_only_its_hash_is_kept(owner_client, diary, token):
     link = ShareLink.objects.get()
+    # Shown on the page the form leads to, and never again, not even on a reload.
+    assert token not in owner_client.get("/diary/shares/").content.decode()
 
     assert len(urlsafe_b64decode(token + "=" * (-len(token) % 4))) * 8 >= 128
     assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in json.dumps(list(ShareLink.objects.values()), default=str)
-    assert token not in owner_client.get("/diary/shares/").content.decode()
     assert (link.start, link.end, link.name) == (diary["start"], diary["end"], "Ana")
     assert link.expires_at - link.created_at == timedelta(days=7)
 
@@ -258,3 +262,18 @@ def test_the_export_lists_the_links_without_tokens(owner_client, diary, token):
     assert link["start"] == diary["start"].isoformat()
     assert not {"token", "token_hash"} & set(link)
     assert token not in json.dumps(exported)
+
+
+def test_the_new_link_is_shown_only_to_the_person_who_made_it(owner_client, diary):
+    made = owner_client.post(
+        "/diary/shares/", {"start": diary["start"], "end": diary["end"], "expires_in_days": "1"}
+    )
+    stranger = Client()
+    stranger.force_login(UserFactory(username="stranger"), backend=BACKEND)
+    stranger.cookies["new_share"] = made.cookies["new_share"].value
+
+    page = stranger.get("/diary/shares/").content.decode()
+
+    assert made.status_code == 302
+    assert "/share/" not in page
+    assert "Your new link" not in page
