@@ -313,7 +313,8 @@ def summary(episodes, start, end, today, night):
         slot=36 if len(weeks) <= 16 else 12,
     )
     # As tall as the weekly chart, so both write their numbers at one size on paper.
-    period["hour_bars"] = bars([(label[:2], n) for label, n in period["hours"]["blocks"]], height=60)
+    blocks = period["hours"]["blocks"]
+    period["hour_bars"] = bars([(label[:2], n) for label, n in blocks], height=60)
     period["night_days"] = night_days(episodes, night)
     period["days"] = days_covered(start, end, today)
     return period

@@ -113,9 +113,7 @@ def test_the_summary_reads_in_the_order_a_doctor_needs_it(diary, owner_client):
     assert "worst <strong>9</strong>, mean 5.0" in html
 
 
-def test_every_red_flag_of_the_period_is_listed_with_the_dates_that_raised_it(
-    diary, owner_client
-):
+def test_every_red_flag_of_the_period_is_listed_with_the_dates_that_raised_it(diary, owner_client):
     response = owner_client.get("/diary/report/", MARCH)
 
     flags = {flag.slug: days for flag, days, _ in response.context["advice"].dated_red_flags}

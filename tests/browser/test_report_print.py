@@ -31,9 +31,10 @@ def quarter(db, live_server, page):
     last_day = timezone.localdate() - timezone.timedelta(days=1)
     first_day = three_months(person, last_day)
     page.context.add_cookies([session_cookie(person, live_server.url)])
+    period = f"{first_day:%-d %b %Y} to {last_day:%-d %b %Y}"
     return {
         "url": f"/diary/report/?start={first_day}&end={last_day}&name=Ines+Moreau",
-        "header": f"Foot cramp diary of Ines Moreau · {first_day:%-d %b %Y} to {last_day:%-d %b %Y}",
+        "header": f"Foot cramp diary of Ines Moreau · {period}",
     }
 
 

@@ -17,9 +17,7 @@ from .test_accessibility import WCAG_21_AA, describe
 pytestmark = pytest.mark.browser
 
 
-def test_a_link_made_for_a_doctor_opens_signed_out_until_it_is_revoked(
-    browser, live_server, page
-):
+def test_a_link_made_for_a_doctor_opens_signed_out_until_it_is_revoked(browser, live_server, page):
     owner = UserFactory(username="ana")
     build_site(owner)
     today = timezone.localdate()
