@@ -299,7 +299,7 @@ def report(request):
     data = form.cleaned_data
     profile = Profile.objects.for_user(request.user)
     context = report_context(profile, data["start"], data["end"], data["full_notes"])
-    context.update(who=data["name"], share_query=request.GET.urlencode())
+    context.update(form=form, who=data["name"], share_query=request.GET.urlencode())
     return render(request, "diary/report.html", context)
 
 

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from diary import patterns
+from diary.templatetags.diary_tags import day_runs
 
 from .factories import EpisodeFactory
 
@@ -207,8 +208,6 @@ def test_weeks_count_from_the_first_day_and_stop_at_today():
 
 
 def test_dates_are_written_as_runs_of_days():
-    from diary.templatetags.diary_tags import day_runs
-
     days = [date(2026, 3, 3), date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12)]
     days += [date(2026, 3, 31), date(2026, 4, 1)]
 

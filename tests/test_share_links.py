@@ -8,10 +8,12 @@ from datetime import timedelta
 
 import pytest
 import time_machine
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from diary.models import ShareLink
+from diary.models import Profile, ShareLink
 
 from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
@@ -244,8 +246,6 @@ def test_revoking_takes_a_post(owner_client, diary, token):
 
 
 def test_deleting_the_account_deletes_its_links(owner, owner_client, diary, token):
-    from diary.models import Profile
-
     Profile.objects.for_user(owner).delete_account()
 
     assert not ShareLink.objects.exists()
@@ -277,3 +277,17 @@ def test_the_new_link_is_shown_only_to_the_person_who_made_it(owner_client, diar
     assert made.status_code == 302
     assert "/share/" not in page
     assert "Your new link" not in page
+
+
+def test_the_link_takes_as_many_queries_for_forty_cramps_as_for_two(owner, diary, token):
+    def queries():
+        with CaptureQueriesContext(connection) as captured:
+            assert opened(token).status_code == 200
+        return len(captured)
+
+    queries()  # the first reads the matching rules, which the process then keeps
+    few = queries()
+    for days in range(1, 29):
+        EpisodeFactory(user=owner, started_at=timezone.now() - timedelta(days=days, hours=1))
+
+    assert queries() == few
