@@ -148,9 +148,9 @@ class Profile(models.Model):
     def delete_account(self):
         """Delete the person, everything theirs, and every session still signed in as them.
 
-        The profile, episodes and share links go by cascade. Sessions are not linked to users in the
-        database, so the live ones are decoded to find theirs; the login records of
-        django-axes name the account only by its username.
+        The profile, episodes and share links go by cascade. Sessions are not linked to
+        users in the database, so the live ones are decoded to find theirs; the login records
+        of django-axes name the account only by its username.
         """
         user = self.user
         user_id = str(user.pk)
@@ -519,8 +519,8 @@ class ShareLink(models.Model):
     def is_live(self):
         return self.revoked_at is None and self.expires_at > timezone.now()
 
-    def opened(self):
-        """Count one opening, in the database, so two at once both count."""
+    def record_opening(self):
+        """Count one opening in the database, so two at once both count."""
         now = timezone.now()
         ShareLink.objects.filter(pk=self.pk).update(
             open_count=F("open_count") + 1, last_opened_at=now

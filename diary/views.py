@@ -402,7 +402,7 @@ def share(request, token):
     link = ShareLink.objects.find(token)
     if link is None:
         return unlisted(render(request, "diary/share_missing.html", status=404))
-    link.opened()
+    link.record_opening()
     profile = Profile.objects.for_user(link.user)
     context = report_context(profile, link.start, link.end, link.full_notes)
     context.update(link=link, who=link.name or "a cramplog user")
