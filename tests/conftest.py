@@ -1,9 +1,20 @@
+from io import StringIO
+
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, connections, transaction
+from django.db.models.signals import post_migrate
+
+from diary import advice
 
 from .factories import UserFactory
 
 BACKEND = "diary.backends.ProfileModelBackend"
+KNOWLEDGE_MODELS = list(apps.get_app_config("knowledge").get_models(include_auto_created=True))
 
 
 def pytest_configure(config):
@@ -16,6 +27,79 @@ def pytest_configure(config):
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class KeptRows:
+    """The knowledge tables' rows and the groups as the session set them up, to put back."""
+
+    def __init__(self):
+        self.rows = {model: list(model._base_manager.all()) for model in KNOWLEDGE_MODELS}
+        self.groups = {
+            group.name: list(
+                group.permissions.values_list(
+                    "codename", "content_type__app_label", "content_type__model"
+                )
+            )
+            for group in Group.objects.all()
+        }
+
+    def put_back(self, using, **kwargs):
+        with transaction.atomic(using=using):
+            for model, rows in self.rows.items():
+                model._base_manager.using(using).bulk_create(rows)
+            for name, permissions in self.groups.items():
+                group = Group.objects.using(using).create(name=name)
+                group.permissions.set(
+                    Permission.objects.db_manager(using).get_by_natural_key(*key)
+                    for key in permissions
+                )
+            # The rows keep their ids; on PostgreSQL the sequences must then move past them.
+            with connections[using].cursor() as cursor:
+                for sql in connections[using].ops.sequence_reset_sql(no_style(), self.rows):
+                    cursor.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The migrated test database with the shipped knowledge base, loaded once per session.
+
+    Most tests run inside a transaction that is rolled back, so the catalogue stays as loaded.
+    A transactional test (live_server, transactional_db) instead empties every table at its end
+    and then sends post_migrate, as after a fresh migrate; the catalogue and the groups are put
+    back then, so every test finds them whatever ran before it.
+    """
+    with django_db_blocker.unblock():
+        call_command("load_knowledge", stdout=StringIO())
+        kept = KeptRows()
+    # knowledge is the last installed app: by its post_migrate every permission is back.
+    knowledge = apps.get_app_config("knowledge")
+    post_migrate.connect(kept.put_back, sender=knowledge, weak=False, dispatch_uid=__name__)
+    yield
+    post_migrate.disconnect(sender=knowledge, dispatch_uid=__name__)
+
+
+@pytest.fixture
+def knowledge(db):
+    """The shipped articles, causes, tips, red flags and rules (see django_db_setup)."""
+
+
+@pytest.fixture
+def empty_knowledge(db):
+    """No knowledge at all, for tests that make their own entries and rules with factories.
+
+    Deleted inside the test's transaction, so the shipped catalogue is back for the next test.
+    """
+    with connection.cursor() as cursor:
+        for model in KNOWLEDGE_MODELS:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a table name, not input
+
+
+@pytest.fixture(autouse=True)
+def _no_rules_kept_from_an_earlier_test():
+    # The rules a process keeps between requests (diary.advice.load_rules) start empty in
+    # every test, so no test sees another's rules and query counts do not depend on the order.
+    advice._loaded_rules = (None, None)
 
 
 @pytest.fixture

@@ -6,11 +6,9 @@ page template is rendered with real content, signed in and signed out.
 
 import importlib
 from datetime import timedelta
-from io import StringIO
 
 from django.conf import settings
-from django.contrib.auth.models import Group, Permission
-from django.core.management import call_command
+from django.contrib.auth.models import Group
 from django.test import Client
 from django.utils import timezone
 
@@ -22,24 +20,9 @@ from .factories import EpisodeFactory, UserFactory
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
 
 
-def content_editors():
-    """The "Content editors" group; a transactional test's flush empties it, so make it again."""
-    group, created = Group.objects.get_or_create(name=editors_migration.GROUP)
-    if created:
-        codenames = [
-            f"{action}_{model}"
-            for model in editors_migration.MODELS
-            for action in ("add", "change", "delete", "view")
-        ] + [f"view_{model}" for model in editors_migration.HISTORICAL]
-        group.permissions.add(
-            *Permission.objects.filter(content_type__app_label="knowledge", codename__in=codenames)
-        )
-    return group
-
-
 def make_editor(username="editor"):
     editor = UserFactory(username=username, is_staff=True)
-    editor.groups.add(content_editors())
+    editor.groups.add(Group.objects.get(name=editors_migration.GROUP))
     return editor
 
 
@@ -81,8 +64,7 @@ def make_diary(user, now=None):
 
 
 def build_site(owner):
-    """Load the knowledge base and fill the owner's diary; returns the newest episode."""
-    call_command("load_knowledge", stdout=StringIO())
+    """Fill the owner's diary; returns the newest episode. The knowledge base is loaded already."""
     return make_diary(owner)[-1]
 
 

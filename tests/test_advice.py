@@ -1,12 +1,10 @@
 """An episode's page shows the causes, warnings and tips that fit it, from the shipped rules."""
 
-import io
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -18,11 +16,6 @@ from knowledge.models import Cause, MatchRule, RedFlag, Tip
 from .factories import EpisodeFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture
-def knowledge(db):
-    call_command("load_knowledge", stdout=io.StringIO())
 
 
 def section(html, section_id):

@@ -20,7 +20,7 @@ from .htmlpage import Page
 DISCLAIMER = "general information, not a diagnosis"
 BACKEND = "diary.backends.ProfileModelBackend"
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("empty_knowledge")]
 
 
 @pytest.fixture
