@@ -18,6 +18,7 @@ from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
+MISSING_PAGE = "/this-page-does-not-exist/"
 
 
 def make_editor(username="editor"):
@@ -104,6 +105,11 @@ def signed_in_pages(episode):
     ]
 
 
+def expected_status(url):
+    """What each listed page answers: 200, and 404 for the one that does not exist."""
+    return 404 if url == MISSING_PAGE else 200
+
+
 def anonymous_pages():
     return [
         "/",
@@ -113,7 +119,7 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
-        "/this-page-does-not-exist/",
+        MISSING_PAGE,
         *knowledge_pages(),
     ]
 

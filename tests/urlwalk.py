@@ -34,6 +34,8 @@ PUBLIC_NAMES = {
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
+# Personal URLs that are actions: they answer a GET with 405.
+POST_ONLY = {"diary/quick/"}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
