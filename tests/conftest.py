@@ -1,5 +1,6 @@
 from io import StringIO
 
+import hypothesis
 import pytest
 from django.apps import apps
 from django.conf import settings
@@ -14,6 +15,11 @@ from diary import advice
 from .factories import UserFactory
 
 BACKEND = "diary.backends.ProfileModelBackend"
+# The same examples on every run, so the suite passes or fails alike each time and a failure
+# can be reproduced; `pytest --hypothesis-profile=explore` tries ten times as many new ones.
+hypothesis.settings.register_profile("repeatable", derandomize=True)
+hypothesis.settings.register_profile("explore", max_examples=1000)
+hypothesis.settings.load_profile("repeatable")
 KNOWLEDGE_MODELS = list(apps.get_app_config("knowledge").get_models(include_auto_created=True))
 
 
