@@ -1,4 +1,10 @@
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
 from io import StringIO
+from pathlib import Path
 
 import hypothesis
 import pytest
@@ -14,6 +20,7 @@ from diary import advice
 
 from .factories import UserFactory
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 BACKEND = "diary.backends.ProfileModelBackend"
 # The same examples on every run, so the suite passes or fails alike each time and a failure
 # can be reproduced; `pytest --hypothesis-profile=explore` tries ten times as many new ones.
@@ -106,6 +113,42 @@ def _no_rules_kept_from_an_earlier_test():
     # The rules a process keeps between requests (diary.advice.load_rules) start empty in
     # every test, so no test sees another's rules and query counts do not depend on the order.
     advice._loaded_rules = (None, None)
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite database file that `manage.py migrate` made in a fresh process, once."""
+    var_dir = tmp_path_factory.mktemp("migrated")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "CRAMPLOG_"))
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR,
+        env={**env, "CRAMPLOG_VAR_DIR": str(var_dir)},
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return var_dir / "db.sqlite3"
+
+
+@pytest.fixture
+def fresh_sqlite(migrated_sqlite, tmp_path):
+    """tmp_path/db.sqlite3, a copy of the migrated database, for a var/ folder in tmp_path.
+
+    The tests that run manage.py or gunicorn on SQLite use it: a copy takes milliseconds, the
+    migrations seconds.
+    """
+    database = tmp_path / "db.sqlite3"
+    with (
+        closing(sqlite3.connect(migrated_sqlite)) as source,
+        closing(sqlite3.connect(database)) as copy,
+    ):
+        source.backup(copy)
+    return database
 
 
 @pytest.fixture
