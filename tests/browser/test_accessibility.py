@@ -13,6 +13,7 @@ from tests.sitepages import (
     anonymous_pages,
     build_site,
     expected_status,
+    knowledge_pages,
     make_editor,
     session_cookie,
     signed_in_pages,
@@ -79,7 +80,10 @@ def site(db, live_server):
 def test_every_page_passes_axe_for_wcag_21_aa(browser, live_server, site, width, audience):
     context, page, watch = open_page(browser, live_server, WIDTHS[width])
     if audience == "signed-in":
-        urls, user = signed_in_pages(site["episode"]), site["owner"]
+        # The knowledge pages differ signed in only by the header that every other signed-in
+        # page shows; axe reads them signed out (the HTML check reads both).
+        urls = [url for url in signed_in_pages(site["episode"]) if url not in knowledge_pages()]
+        user = site["owner"]
     elif audience == "editor":
         urls, user = admin_pages(), site["editor"]
     else:
