@@ -169,12 +169,13 @@ def test_twenty_people_posting_ten_cramps_each_at_once_lose_and_double_nothing(
                 time.sleep(0.2)
 
         people = [Person(base, n) for n in range(PEOPLE)]
+        for person in people:
+            person.log_in()
         start = datetime.now().replace(second=0, microsecond=0) - timedelta(hours=1)
         errors = []
 
         def run(person):
             try:
-                person.log_in()
                 person.log_cramps(start)
             except Exception as error:  # reported below, with the others
                 errors.append(repr(error))
