@@ -29,9 +29,11 @@ setup: $(VENV)/.installed
 	$(BIN)/python manage.py load_knowledge
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
 
+# gunicorn.conf.py sets the rest: threaded workers, timeouts, an access log without queries.
 run: setup
 	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
-	$(BIN)/gunicorn cramplog.wsgi --bind 127.0.0.1:$(PORT) --workers $(WORKERS) --access-logfile -
+	$(BIN)/gunicorn cramplog.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
+	  --workers $(WORKERS) --access-logfile -
 
 dev: $(VENV)/.installed-dev
 	$(BIN)/python manage.py migrate --noinput
@@ -41,7 +43,7 @@ dev: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge
+	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge limits
 
 test: lint node_modules/.package-lock.json
 	$(BIN)/python manage.py check

@@ -6,6 +6,7 @@ password, and exception messages, which can quote the data that failed (PostgreS
 row contains (...)" does), are left out of tracebacks.
 """
 
+import ipaddress
 import logging
 import traceback
 
@@ -15,15 +16,24 @@ from django.utils.functional import SimpleLazyObject, empty
 
 
 def client_ip(request):
-    """The visitor's address; behind the HTTPS proxy, the one the proxy appended last.
+    """The visitor's address, as the nearest of the CRAMPLOG_TRUSTED_PROXIES saw it.
 
-    Only the last X-Forwarded-For entry is trusted: earlier ones are whatever the client sent.
+    Each proxy appends the address it got the request from to X-Forwarded-For, so with N
+    proxies in front the client is the Nth entry from the right; anything left of it is
+    whatever the client sent, and cannot be trusted. With no proxies it is REMOTE_ADDR.
     """
-    if getattr(settings, "SECURE_PROXY_SSL_HEADER", None):
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        if forwarded.strip():
-            return forwarded.split(",")[-1].strip()
-    return request.META.get("REMOTE_ADDR", "")
+    address = request.META.get("REMOTE_ADDR", "")
+    proxies = settings.CRAMPLOG_TRUSTED_PROXIES
+    if proxies:
+        forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
+        forwarded = [hop for hop in forwarded if hop]
+        if forwarded:
+            # Fewer entries than proxies: the request skipped a proxy; take the furthest hop.
+            address = forwarded[-min(proxies, len(forwarded))]
+    try:
+        return str(ipaddress.ip_address(address))
+    except ValueError:
+        return ""
 
 
 def request_user_id(request):

@@ -10,16 +10,38 @@ from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("CRAMPLOG_VAR_DIR", BASE_DIR / "var"))
 
 
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
 def env_bool(name, default=False):
+    """A yes/no setting. A typo fails loudly: DJANGO_HTTPS=ture must not turn HTTPS off."""
     value = os.environ.get(name)
     if value is None:
         return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+    word = value.strip().lower()
+    if word not in TRUE_WORDS | FALSE_WORDS:
+        raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0 (or true/false, yes/no, on/off).")
+    return word in TRUE_WORDS
+
+
+def env_int(name, default, minimum, maximum):
+    value = os.environ.get(name, str(default))
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or not minimum <= number <= maximum:
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: use a whole number from {minimum} to {maximum}."
+        )
+    return number
 
 
 def env_list(name, default):
@@ -28,12 +50,14 @@ def env_list(name, default):
 
 def secret_key_from_file(path):
     """Read the local secret key, creating it on first use so a fresh clone needs no set-up."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
+
+# var/ holds the database, the secret key and the backups: the owner's alone.
+VAR_DIR.mkdir(mode=0o700, parents=True, exist_ok=True)
 
 DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or secret_key_from_file(VAR_DIR / "secret_key")
@@ -58,8 +82,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    # First, so its header reaches every response: health checks, static files, errors.
+    # First, so their headers reach every response: health checks, static files, errors.
     "cramplog.middleware.ContentSecurityPolicyMiddleware",
+    "cramplog.middleware.PermissionsPolicyMiddleware",
+    # Before anything reads the body (CSRF reads the form), so an oversized upload is
+    # refused without being read, kept in memory or written to a temporary file.
+    "cramplog.middleware.RequestSizeLimitMiddleware",
     "cramplog.middleware.HealthCheckMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -103,13 +131,20 @@ if DATABASE_URL:
         "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
     }
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
+    # SQLite gives the -wal and -shm files the mode of the database file, so making that one
+    # owner-only covers all three. An older, readable database is closed up too.
+    (VAR_DIR / "db.sqlite3").touch(mode=0o600)
+    (VAR_DIR / "db.sqlite3").chmod(0o600)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": VAR_DIR / "db.sqlite3",
             "OPTIONS": {
-                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                # secure_delete overwrites deleted rows, so a deleted diary leaves no copy
+                # in free pages of the file.
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA secure_delete=ON;"
+                ),
                 "transaction_mode": "IMMEDIATE",
                 "timeout": 20,
             },
@@ -126,7 +161,7 @@ AUTHENTICATION_BACKENDS = [
     "diary.backends.ProfileModelBackend",
 ]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "cramplog.hashers.TunedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -151,6 +186,13 @@ AXES_VERBOSE = False
 AXES_CLIENT_STR_CALLABLE = "cramplog.log.axes_client_str"
 AXES_CLIENT_IP_CALLABLE = "cramplog.log.client_ip"
 
+# Per-address limits across usernames, per hour (diary/limits.py); 0 turns one off, e.g. for a
+# clinic whose staff all come from one address.
+CRAMPLOG_LOGIN_FAILURES_PER_HOUR = env_int("CRAMPLOG_LOGIN_FAILURES_PER_HOUR", 20, 0, 1_000_000)
+CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000)
+# Reset requests from one address, and reset mails to one account.
+CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
+
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -170,7 +212,7 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 if os.environ.get("EMAIL_HOST"):
     EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     EMAIL_HOST = os.environ["EMAIL_HOST"]
-    EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "587"))
+    EMAIL_PORT = env_int("EMAIL_PORT", 587, 1, 65535)
     EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", True)
@@ -183,6 +225,17 @@ CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
+
+# How many proxies stand in front of the app, each appending to X-Forwarded-For; the client's
+# address is read that far from the right (cramplog.log.client_ip). None by default; one, the
+# TLS proxy, with DJANGO_HTTPS.
+CRAMPLOG_TRUSTED_PROXIES = env_int("CRAMPLOG_TRUSTED_PROXIES", int(env_bool("DJANGO_HTTPS")), 0, 10)
+
+# The largest request body: a 5 MB CSV import and its form. Bigger ones are refused before
+# they are read; smaller uploads stay in memory and are never written to a temporary file.
+REQUEST_MAX_BYTES = 6 * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
 
 # Behind an HTTPS proxy. Off by default so `make run` works over plain HTTP on 127.0.0.1.
 if env_bool("DJANGO_HTTPS"):
@@ -198,8 +251,9 @@ if env_bool("DJANGO_HTTPS"):
     SESSION_COOKIE_NAME = "__Host-sessionid"
     CSRF_COOKIE_NAME = "__Host-csrftoken"
 
-# Sent on every response by cramplog.middleware.ContentSecurityPolicyMiddleware.
-CONTENT_SECURITY_POLICY = {
+# Sent on every response by cramplog.middleware.ContentSecurityPolicyMiddleware. The name and
+# shape are Django 6's, whose own middleware can then replace ours unchanged.
+SECURE_CSP = {
     "default-src": ["'self'"],
     "script-src": ["'self'"],
     "style-src": ["'self'"],
@@ -212,12 +266,16 @@ CONTENT_SECURITY_POLICY = {
     "form-action": ["'self'"],
 }
 
-# Night, for matching cramps to causes: from 22:00 to 06:00 local time.
-CRAMPLOG_NIGHT_START_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_START_HOUR", "22"))
-CRAMPLOG_NIGHT_END_HOUR = int(os.environ.get("CRAMPLOG_NIGHT_END_HOUR", "6"))
+# Night, in each person's local time: from the start hour up to the end hour, across midnight
+# when start > end. Matching, the month page, the report and the demo data all use it
+# (diary.vocabulary.night).
+CRAMPLOG_NIGHT_START_HOUR = env_int("CRAMPLOG_NIGHT_START_HOUR", 22, 0, 23)
+CRAMPLOG_NIGHT_END_HOUR = env_int("CRAMPLOG_NIGHT_END_HOUR", 6, 0, 23)
+if CRAMPLOG_NIGHT_START_HOUR == CRAMPLOG_NIGHT_END_HOUR:
+    raise ImproperlyConfigured("CRAMPLOG_NIGHT_START_HOUR and _END_HOUR must differ.")
 
 # `manage.py backup` deletes its backups after this many days, so deleted accounts go too.
-CRAMPLOG_BACKUP_KEEP_DAYS = int(os.environ.get("CRAMPLOG_BACKUP_KEEP_DAYS", "30"))
+CRAMPLOG_BACKUP_KEEP_DAYS = env_int("CRAMPLOG_BACKUP_KEEP_DAYS", 30, 1, 3650)
 
 LOGGING = {
     "version": 1,

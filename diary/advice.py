@@ -10,14 +10,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from django.conf import settings
 from django.utils import timezone
 
 from knowledge import matching
-from knowledge.models import MatchRule, Tip, TipKind
+from knowledge.models import ContentVersion, MatchRule, Tip, TipKind
 
+from . import patterns
 from .durations import format_duration
-from .models import Activity, Condition, Foot, Location, Medication, Symptom, Trigger
+from .vocabulary import Activity, Condition, Foot, Location, Medication, Symptom, Trigger, night
 
 logger = logging.getLogger(__name__)
 
@@ -41,54 +41,39 @@ class Advice:
     red_flags: list = field(default_factory=list)  # (RedFlag, reasons)
     tips: list = field(default_factory=list)  # Tip, in the order to show them
 
-    @property
-    def top_cause(self):
-        return self.causes[0][0] if self.causes else None
 
-
-def night_hours():
-    return (settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR)
-
-
-# The parsed rules and the stamp they were read at, kept per process (see load_rules).
+# The parsed rules and the content version they were read at, kept per process.
 _loaded_rules = (None, None)
 
 
 def load_rules():
-    """The rules in force as plain data, and the causes and red flags they point at, by slug.
+    """The rules in force as plain data, and the causes and red flags they point at, by key.
 
     Reading and parsing every rule costs more than the rest of a diary page's queries, so
-    each process keeps the last set it read and reads again only when the stamp moves: an
-    editor's change still shows on the next view, for one small query per request.
+    each process keeps the last set it read and reads again only when the content version
+    moves: an editor's change still shows on the next view, for one small query per request.
+    The version is read first, so rules read after it are never older than it says.
     """
     global _loaded_rules
-    stamp = MatchRule.objects.stamp()
+    version = ContentVersion.current()
     loaded_at, loaded = _loaded_rules
-    if stamp != loaded_at:
+    if version != loaded_at:
         loaded = read_rules()
-        _loaded_rules = (stamp, loaded)
+        _loaded_rules = (version, loaded)
     return loaded
 
 
 def read_rules():
     rules, targets = [], {}
     for rule in MatchRule.objects.published().select_related("cause", "red_flag"):
-        target = rule.cause if rule.cause_id else rule.red_flag
-        plain = matching.Rule(
-            target=target.slug,
-            is_red_flag=rule.red_flag_id is not None,
-            fact=rule.fact,
-            value=rule.value,
-            weight=rule.weight,
-            reason=rule.reason,
-        )
+        plain = rule.as_rule()
         try:
             plain.parsed_value  # noqa: B018 - checks the value once, here, not per episode
         except matching.RuleError:
             logger.warning("Skipping matching rule %s: its value is not valid", rule.pk)
             continue
         rules.append(plain)
-        targets[(plain.is_red_flag, target.slug)] = target
+        targets[plain.key] = rule.target
     return rules, targets
 
 
@@ -121,6 +106,7 @@ def situation(episode, profile, counts):
         intensity=episode.intensity,
         foot=episode.foot,
         local_hour=episode.local_hour,
+        night=night(),
         fluid_ml=episode.fluid_ml,
         activity=episode.activity,
         triggers=frozenset(episode.triggers),
@@ -147,39 +133,30 @@ def situation(episode, profile, counts):
     )
 
 
-def match_episodes(episodes, profile):
+def match_episodes(episodes, profile, rules):
     """{episode pk: matching.Result} for a list of one person's episodes."""
-    rules, targets = load_rules()
     counts = recent_counts(episodes, profile)
-    night = night_hours()
-    results = {
-        episode.pk: matching.evaluate(situation(episode, profile, counts[episode.pk]), rules, night)
+    return {
+        episode.pk: matching.evaluate(situation(episode, profile, counts[episode.pk]), rules)
         for episode in episodes
     }
-    return results, targets
 
 
 def tips_for(causes, kinds):
     """Published tips for the causes, strongest cause first, each tip once, by kind order."""
     if not causes:
         return []
-    rank = {cause.pk: index for index, cause in enumerate(causes)}
-    links = Tip.causes.through.objects.filter(
-        cause_id__in=rank, tip__published=True
-    ).select_related("tip")
-    best = {}
-    for link in links:
-        if link.tip.kind in kinds:
-            best[link.tip] = min(best.get(link.tip, len(rank)), rank[link.cause_id])
-    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))
+    slugs = {cause.pk: cause.slug for cause in causes}
+    links = [(tip, slugs[tip.cause_id]) for tip in Tip.objects.for_causes(causes)]
+    return matching.rank_tips([cause.slug for cause in causes], links, kinds)
 
 
 def for_episode(episode, profile):
     """Causes, red flags and tips for one cramp: relief first when it is happening now."""
-    results, targets = match_episodes([episode], profile)
-    result = results[episode.pk]
-    causes = [(targets[(False, m.target)], m.score, m.reasons) for m in result.causes]
-    red_flags = [(targets[(True, m.target)], m.reasons) for m in result.red_flags]
+    rules, targets = load_rules()
+    result = match_episodes([episode], profile, rules)[episode.pk]
+    causes = [(targets[m.key], m.score, m.reasons) for m in result.causes]
+    red_flags = [(targets[m.key], m.reasons) for m in result.red_flags]
     recent = timezone.now() - episode.started_at <= RELIEF_WINDOW
     kinds = [TipKind.RELIEF, TipKind.PREVENTION]
     if not recent:
@@ -190,19 +167,41 @@ def for_episode(episode, profile):
 
 def top_causes(episodes, profile):
     """{episode pk: its strongest cause or None}, for a page of the diary."""
-    results, targets = match_episodes(episodes, profile)
+    rules, targets = load_rules()
+    results = match_episodes(episodes, profile, rules)
     return {
-        pk: targets[(False, result.top_cause.target)] if result.top_cause else None
+        pk: targets[result.causes[0].key] if result.causes else None
         for pk, result in results.items()
     }
 
 
-def for_period(episodes, profile, limit=5):
-    """The causes that matched most often over a period, with their prevention tips."""
-    results, targets = match_episodes(episodes, profile)
+def period(episodes, start, end, today):
+    """What a period of the diary shows as a whole, for the rules about periods."""
+    days = patterns.days_covered(start, end, today)
+    window = night()
+    night_days = len({e.local_date for e in episodes if e.local_hour in window})
+    per_week = len(episodes) * 7 / days if days else 0
+    return matching.Period(
+        days=days,
+        cramps=len(episodes),
+        night_days=night_days,
+        texts={
+            "per_week": f"{len(episodes)} cramps in {days} days, about {per_week:.1f} a week",
+            "night_days": f"on {night_days} of {days} days",
+        },
+    )
+
+
+def for_period(episodes, start, end, today, profile, limit=5):
+    """The causes that matched most often over a period, with their prevention tips, and the
+    red flags that the period as a whole raises."""
+    rules, targets = load_rules()
+    results = match_episodes(episodes, profile, rules)
     tally = Counter()
     for result in results.values():
-        tally.update(match.target for match in result.causes)
-    causes = [(targets[(False, slug)], count, []) for slug, count in tally.most_common(limit)]
+        tally.update(match.key for match in result.causes)
+    causes = [(targets[key], count, []) for key, count in tally.most_common(limit)]
     tips = tips_for([cause for cause, _count, _reasons in causes], [TipKind.PREVENTION])
-    return Advice(causes=causes, tips=tips)
+    warnings = matching.evaluate(period(episodes, start, end, today), rules)
+    red_flags = [(targets[m.key], m.reasons) for m in warnings.red_flags]
+    return Advice(causes=causes, red_flags=red_flags, tips=tips)

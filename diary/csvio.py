@@ -6,19 +6,27 @@ match the form fields and must not change.
 
 import csv
 import functools
+import importlib.resources
 import io
+import struct
 import zoneinfo
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from django.core.exceptions import ValidationError
 
-from .durations import MAX_SECONDS, MIN_SECONDS
-from .models import (
+from . import wallclock
+from .durations import format_duration
+from .models import Episode
+from .vocabulary import (
     MAX_FLUID_ML,
+    MAX_INTENSITY,
     MAX_NOTES,
+    MAX_SECONDS,
+    MIN_SECONDS,
     Activity,
-    Episode,
     Foot,
     Helped,
     Location,
@@ -52,7 +60,6 @@ MAX_ROWS = 5_000
 MAX_BYTES = 5 * 1024 * 1024
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP, CSV injection).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-FUTURE_GRACE = timedelta(minutes=5)
 
 LIST_CHOICES = {
     "locations": Location,
@@ -84,18 +91,23 @@ def _is_formula(text):
 
 
 def neutralise(text):
-    """Prefix a quote to a cell a spreadsheet would run as a formula.
+    """Prefix a quote to a cell, or a part of it, that a spreadsheet would run as a formula.
 
-    Cells that already start with quotes before such a character get one more, so that
-    `restore` can always take exactly one off and every value survives the round trip.
+    Spreadsheets set to a language that separates columns with semicolons split every line
+    at each ";", so each part after one is checked as a cell of its own. Parts that already
+    start with quotes before such a character get one more, so that `restore` can always take
+    exactly one off and every value survives the round trip.
     """
-    return f"'{text}" if _is_formula(text) else text
+    return LIST_SEPARATOR.join(
+        f"'{part}" if _is_formula(part) else part for part in text.split(LIST_SEPARATOR)
+    )
 
 
 def restore(text):
-    if text.startswith("'") and _is_formula(text[1:]):
-        return text[1:]
-    return text
+    return LIST_SEPARATOR.join(
+        part[1:] if part.startswith("'") and _is_formula(part[1:]) else part
+        for part in text.split(LIST_SEPARATOR)
+    )
 
 
 def format_row(values):
@@ -179,7 +191,7 @@ def read_header(cells):
     return names
 
 
-def read_episodes(text, zone, now):
+def read_episodes(text, zone):
     """Parse and check every row of an uploaded diary.
 
     Lines are numbered as a spreadsheet numbers rows, the header being line 1, so a note
@@ -217,7 +229,7 @@ def read_episodes(text, zone, now):
                 )
                 continue
             try:
-                values = parse_row(dict(zip(names, cells, strict=True)), zone, now)
+                values = parse_row(dict(zip(names, cells, strict=True)), zone)
             except RowError as error:
                 result.errors.extend((line, column, message) for column, message in error.problems)
             else:
@@ -237,7 +249,7 @@ class RowError(ValueError):
         self.problems = problems
 
 
-def parse_row(cells, zone, now):
+def parse_row(cells, zone):
     """Episode field values for one row given as {column: text}, or RowError.
 
     A time without an offset is read in the person's zone, as the episode form does.
@@ -252,7 +264,7 @@ def parse_row(cells, zone, now):
         except ValueError as error:
             problems.append((column, str(error)))
 
-    check("started_at", lambda text: _parse_started_at(text, zone, now))
+    check("started_at", lambda text: _parse_started_at(text, zone))
     check("duration_seconds", _parse_duration)
     check("intensity", _parse_intensity)
     check("fluid_ml", _parse_fluid)
@@ -261,23 +273,28 @@ def parse_row(cells, zone, now):
     for column, choices in LIST_CHOICES.items():
         check(column, lambda text, column=column, choices=choices: _choices(column, text, choices))
     check("notes", _parse_notes)
+    # The model's own rules have the last word (a start in the future, say), so an import
+    # never stores what the form would refuse. Its field checks need every value, so they
+    # wait until the columns are right; clean() needs only the start. time_zone is a
+    # ZoneInfo key chosen above, and its validator lists every zone on disk (18 ms), which
+    # would make a 5,000-row file take minutes.
+    episode = Episode(**values)
+    checks = [episode.clean]
     if not problems:
-        # The model's own rules have the last word, so an import never stores what the
-        # form would refuse. time_zone is a ZoneInfo key chosen above, and its validator
-        # lists every zone on disk (18 ms), which would make a 5,000-row file take minutes.
+        exclude = ["user", "local_date", "local_hour", "time_zone"]
+        checks.insert(0, lambda: episode.clean_fields(exclude=exclude))
+    for model_check in checks:
         try:
-            episode = Episode(**values)
-            episode.clean_fields(exclude=["user", "local_date", "local_hour", "time_zone"])
-            episode.clean()
+            model_check()
         except ValidationError as error:
             for column, messages in error.message_dict.items():
                 problems.extend((column, message) for message in messages)
     if problems:
-        raise RowError(problems)
+        raise RowError(sorted(problems, key=lambda problem: COLUMNS.index(problem[0])))
     return values
 
 
-def _parse_started_at(text, zone, now):
+def _parse_started_at(text, zone):
     if not text:
         raise ValueError("Enter when the cramp began, for example 2026-03-01T23:30:00+01:00.")
     try:
@@ -287,28 +304,64 @@ def _parse_started_at(text, zone, now):
             f"“{text}” is not a date and time. Write it as 2026-03-01T23:30:00+01:00, "
             "or without the +01:00 to mean your profile’s time zone."
         ) from None
-    if not 1900 <= started_at.year <= 9998:
-        raise ValueError("Enter a date after 1900 and not in the future.")
-    if started_at.tzinfo is None:
-        # As in the episode form: of an hour that repeats when clocks go back, the first;
-        # a time skipped when they go forward never happened.
-        local = started_at.replace(tzinfo=zone)
-        if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != started_at:
-            raise ValueError(
-                f"{text} did not happen in {zone.key}: the clocks went forward then. "
-                "Check the time, or add its offset, for example +01:00."
-            )
-        started_at = local
-    if started_at > now + FUTURE_GRACE:
-        raise ValueError("A cramp cannot start in the future. Check the date.")
+    try:
+        if started_at.tzinfo is None:
+            # As in the episode form: read in the person's zone.
+            started_at = wallclock.aware(started_at, zone)
+        else:
+            wallclock.check_year(started_at)
+    except wallclock.SkippedTime:
+        raise ValueError(
+            f"{text} did not happen in {zone.key}: the clocks went forward then. "
+            "Check the time, or add its offset, for example +01:00."
+        ) from None
     return {"started_at": started_at, "time_zone": zone_for(started_at, zone)}
 
 
+def tzif_offsets(data):
+    """Every UTC offset, in seconds, that a compiled time zone file (TZif, RFC 8536) uses."""
+
+    def block(start, time_size):
+        # Header: magic, version, 15 reserved bytes, then six counts.
+        isut, isstd, leaps, times, types, chars = struct.unpack_from(">6l", data, start + 20)
+        types_start = start + 44 + times * (time_size + 1)
+        offsets = {struct.unpack_from(">l", data, types_start + 6 * n)[0] for n in range(types)}
+        end = types_start + 6 * types + chars + leaps * (time_size + 4) + isstd + isut
+        return offsets, end
+
+    offsets, end = block(0, 4)
+    if data[4:5] >= b"2":
+        # Version 2 and later repeat the data with 64-bit times; it is the complete one.
+        offsets, _ = block(end, 8)
+    return offsets
+
+
 @functools.cache
-def all_zones():
-    # Listing the zones reads the disk (18 ms), and ZoneInfo keeps only a few recent zones
-    # loaded, so a search without this list would read ~600 files for every row.
-    return [zoneinfo.ZoneInfo(name) for name in sorted(zoneinfo.available_timezones())]
+def zones_by_offset():
+    """Each UTC offset any time zone has ever had, with the zones that had it.
+
+    Read from the zone files once per process (a quarter of a second), so that finding a zone
+    for an offset looks at the few zones that ever had it instead of trying all ~600 for
+    every row: a file of offsets no zone has took seconds.
+    """
+    index = defaultdict(list)
+    for key in sorted(zoneinfo.available_timezones()):
+        for offset in tzif_offsets(zone_file(key)):
+            index[offset].append(zoneinfo.ZoneInfo(key))
+    # Zones with the offset today first: most files are recent, so the first one fits.
+    now = datetime.now(UTC)
+    for offset, zones in index.items():
+        zones.sort(key=lambda zone: now.astimezone(zone).utcoffset().total_seconds() != offset)
+    return index
+
+
+def zone_file(key):
+    """The compiled file of a zone, where zoneinfo looks: TZPATH, then the tzdata package."""
+    for root in zoneinfo.TZPATH:
+        path = Path(root, key)
+        if path.is_file():
+            return path.read_bytes()
+    return importlib.resources.files("tzdata.zoneinfo").joinpath(key).read_bytes()
 
 
 def zone_for(started_at, zone):
@@ -324,7 +377,7 @@ def zone_for(started_at, zone):
     if not rest and -12 <= hours <= 14:
         # POSIX signs: Etc/GMT-13 is thirteen hours ahead of UTC.
         return "Etc/UTC" if hours == 0 else f"Etc/GMT{-hours:+d}"
-    for other in all_zones():
+    for other in zones_by_offset().get(int(offset.total_seconds()), []):
         if started_at.astimezone(other).utcoffset() == offset:
             return other.key
     raise ValueError(f"No time zone had the offset of {started_at.isoformat()} at that time.")
@@ -341,7 +394,9 @@ def _parse_duration(text):
         raise ValueError("Enter how many seconds the cramp lasted, for example 90.")
     seconds = _integer(text, "the duration in seconds")
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
-        raise ValueError(f"Enter from {MIN_SECONDS} second to {MAX_SECONDS:,} (14 days).")
+        raise ValueError(
+            f"Enter from {MIN_SECONDS} second to {MAX_SECONDS:,} ({format_duration(MAX_SECONDS)})."
+        )
     return {"duration_seconds": seconds}
 
 
@@ -349,8 +404,8 @@ def _parse_intensity(text):
     if not text:
         raise ValueError("Enter how much it hurt, from 0 to 10.")
     intensity = _integer(text, "the pain")
-    if intensity > 10:
-        raise ValueError("Enter the pain from 0 (none) to 10 (worst imaginable).")
+    if intensity > MAX_INTENSITY:
+        raise ValueError(f"Enter the pain from 0 (none) to {MAX_INTENSITY} (worst imaginable).")
     return {"intensity": intensity}
 
 
@@ -359,17 +414,24 @@ def _parse_fluid(text):
         return {"fluid_ml": None}
     ml = _integer(text, "the millilitres drunk")
     if ml > MAX_FLUID_ML:
-        raise ValueError(f"That is more than anyone drinks in a day: at most {MAX_FLUID_ML:,}.")
+        raise ValueError(f"That is more than anyone drinks in a day: at most {MAX_FLUID_ML:,} ml.")
     return {"fluid_ml": ml}
 
 
+@functools.cache
+def values_of(choices):
+    # A choices enum builds a new list of its values on every call, and a 5,000-row file
+    # asks 35,000 times.
+    return tuple(choices.values)
+
+
 def _known(values, choices):
-    unknown = [value for value in values if value not in choices.values]
+    unknown = [value for value in values if value not in values_of(choices)]
     if unknown:
         raise ValueError(
             ", ".join(f"“{value}”" for value in unknown)
             + f" {'is' if len(unknown) == 1 else 'are'} not one of: "
-            + ", ".join(choices.values)
+            + ", ".join(values_of(choices))
             + "."
         )
 
@@ -378,7 +440,7 @@ def _choice(column, text, choices):
     if not text and column != "foot":
         return {column: ""}
     if not text:
-        raise ValueError(f"Enter which foot: {', '.join(choices.values)}.")
+        raise ValueError(f"Enter which foot: {', '.join(values_of(choices))}.")
     _known([text], choices)
     return {column: text}
 
@@ -388,12 +450,12 @@ def _choices(column, text, choices):
     if not picked and column == "locations":
         raise ValueError(
             f"Enter where on the foot, separated by “{LIST_SEPARATOR}”: "
-            + ", ".join(choices.values)
+            + ", ".join(values_of(choices))
             + "."
         )
     _known(picked, choices)
     # The same order as the form stores them, so equal choices compare equal.
-    return {column: [value for value in choices.values if value in picked]}
+    return {column: [value for value in values_of(choices) if value in picked]}
 
 
 def _parse_notes(text):
@@ -416,7 +478,7 @@ def split_duplicates(rows, taken):
 
 
 def to_stored(values):
-    """Checked values as JSON-safe lists, to keep in the session between preview and import."""
+    """Checked values as JSON-safe lists, kept on the server between preview and import."""
     return [
         values["started_at"].isoformat() if name == "started_at" else values[name]
         for name in EXPORT_FIELDS

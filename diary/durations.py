@@ -2,8 +2,8 @@
 
 import re
 
-MIN_SECONDS = 1
-MAX_SECONDS = 14 * 24 * 60 * 60
+from .vocabulary import MAX_SECONDS, MIN_SECONDS
+
 MAX_LENGTH = 40
 
 UNIT_SECONDS = {
@@ -53,7 +53,7 @@ def parse_duration(text):
     if seconds < MIN_SECONDS:
         raise DurationError("A cramp lasts at least 1 second.")
     if seconds > MAX_SECONDS:
-        raise DurationError("Enter a duration of at most 14 days.")
+        raise DurationError(f"Enter a duration of at most {format_duration(MAX_SECONDS)}.")
     return seconds
 
 

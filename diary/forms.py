@@ -1,29 +1,36 @@
 import zoneinfo
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
+from django.utils.formats import date_format
 
-from . import csvio
+from . import csvio, limits, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
-from .models import (
+from .fields import ChoiceListField
+from .models import Episode, Profile
+from .validators import validate_single_script
+from .vocabulary import (
+    FIRST_YEAR,
     MAX_FLUID_ML,
+    MAX_NOTES,
     ML_PER_UNIT,
     Activity,
-    Episode,
     FluidUnit,
     Foot,
     Helped,
     Location,
-    Profile,
 )
 
+# The episode form's fields with another name than the model field they edit.
+RENAMED = {"duration": "duration_seconds", "fluids": "fluid_ml"}
 DATETIME_LOCAL_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M"]
 DURATION_CHOICES = ["10 s", "30 s", "1 min", "2 min", "5 min", "15 min"]
 INTENSITY_CHOICES = [
@@ -42,6 +49,11 @@ INTENSITY_CHOICES = [
 UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
 
 
+def as_set(value):
+    """Choice lists compare by what was picked, whatever the order."""
+    return set(value) if isinstance(value, list) else value
+
+
 class SignupForm(UserCreationForm):
     email = forms.EmailField(
         required=False,
@@ -51,6 +63,26 @@ class SignupForm(UserCreationForm):
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ["username", "email"]
+
+    def clean_username(self):
+        username = super().clean_username()
+        if username:
+            validate_single_script(username)
+        return username
+
+
+class PasswordResetForm(auth_forms.PasswordResetForm):
+    def get_users(self, email):
+        """The accounts with this address that have mails left in this hour's allowance.
+
+        One past its allowance is passed over without a word: saying so would tell a stranger
+        that the address has an account.
+        """
+        return (
+            user
+            for user in super().get_users(email)
+            if limits.take(limits.RESETS, f"account {user.pk}")
+        )
 
 
 class ProfileForm(forms.ModelForm):
@@ -62,7 +94,9 @@ class ProfileForm(forms.ModelForm):
     class Meta:
         model = Profile
         fields = ["time_zone", "fluid_unit", "birth_year", "conditions", "medications", "pregnant"]
-        widgets = {"birth_year": forms.NumberInput(attrs={"min": 1900, "inputmode": "numeric"})}
+        widgets = {
+            "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"})
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -91,29 +125,25 @@ class DurationField(forms.CharField):
 
 
 class LocalDateTimeField(forms.DateTimeField):
-    """A wall-clock time in the person's time zone.
+    """A wall-clock time in the person's time zone, read as diary.wallclock reads it.
 
-    When clocks go back an hour repeats; Django's field refuses such times as ambiguous, which
-    would leave a cramp in that hour impossible to log, so this takes the first of the two.
-    A time skipped when clocks go forward never happened, and is refused.
+    Django's own field refuses a time in the hour that repeats when clocks go back as
+    ambiguous, which would leave a cramp in that hour impossible to log.
     """
 
     def to_python(self, value):
         if value in self.empty_values or isinstance(value, datetime):
             return super().to_python(value)
         naive = forms.fields.BaseTemporalField.to_python(self, value)
-        if naive.year < 1900:
-            raise forms.ValidationError("Enter a date after 1900.", code="invalid")
-        if naive.year > 9998:
-            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
-        aware = timezone.make_aware(naive)
-        round_trip = aware.astimezone(UTC).astimezone(aware.tzinfo)
-        if round_trip.replace(tzinfo=None) != naive:
+        try:
+            return wallclock.aware(naive, timezone.get_current_timezone())
+        except wallclock.SkippedTime as error:
             raise forms.ValidationError(
                 "Your clocks skipped that time when they went forward. Check the time.",
                 code="imaginary",
-            )
-        return aware
+            ) from error
+        except wallclock.OutOfRange as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
 
 
 class EpisodeForm(forms.ModelForm):
@@ -137,6 +167,9 @@ class EpisodeForm(forms.ModelForm):
         coerce=int,
         widget=forms.RadioSelect,
     )
+    # The saved version the page was made from: a save made since, in another tab or on
+    # another device, is then shown beside this one instead of being silently undone.
+    version = forms.CharField(required=False, widget=forms.HiddenInput)
     fluids = forms.DecimalField(
         label="How much you drank in the 24 hours before",
         required=False,
@@ -163,14 +196,16 @@ class EpisodeForm(forms.ModelForm):
         widgets = {
             "foot": forms.RadioSelect,
             "relief_helped": forms.RadioSelect,
-            "notes": forms.Textarea(attrs={"rows": 3, "maxlength": 2000}),
+            "notes": forms.Textarea(attrs={"rows": 3}),
         }
 
     def __init__(self, *args, profile, **kwargs):
         self.profile = profile
         super().__init__(*args, **kwargs)
         episode = self.instance
+        self.conflicts = []
         if episode.pk:
+            self.initial["version"] = episode.updated_at.isoformat()
             self.initial.setdefault("duration", episode.duration_seconds)
             if episode.fluid_ml is not None:
                 self.initial.setdefault("fluids", profile.from_ml(episode.fluid_ml))
@@ -184,12 +219,13 @@ class EpisodeForm(forms.ModelForm):
         self.fields["foot"].choices = Foot.choices
         self.fields["activity"].choices = [("", "Not sure / not logged"), *Activity.choices]
         self.fields["relief_helped"].choices = [("", "Not logged"), *Helped.choices]
-        self.fields["notes"].help_text = "Up to 2,000 characters."
+        self.fields["notes"].help_text = f"Up to {MAX_NOTES:,} characters."
         self.helper = FormHelper()
         self.helper.form_tag = False
         # The template's <form> has the CSRF token; crispy would add a second one.
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
+            "version",
             Fieldset(
                 "The cramp",
                 "started_at",
@@ -206,25 +242,61 @@ class EpisodeForm(forms.ModelForm):
             Fieldset("Anything else", "notes"),
         )
 
-    def clean_started_at(self):
-        started_at = self.cleaned_data["started_at"]
-        if started_at > timezone.now() + timedelta(minutes=5):
-            raise forms.ValidationError("A cramp cannot start in the future. Check the date.")
-        if started_at.year < 1900:
-            raise forms.ValidationError("Enter a date after 1900.")
-        return started_at
-
     def clean_fluids(self):
+        """Millilitres, checked against the model's limit; the message is in the person's unit."""
         amount = self.cleaned_data["fluids"]
         if amount is None:
             return None
         ml = round(amount * Decimal(str(ML_PER_UNIT[self.profile.fluid_unit])))
-        if ml > MAX_FLUID_ML:
+        try:
+            Episode._meta.get_field("fluid_ml").run_validators(ml)
+        except forms.ValidationError as error:
             most = self.profile.format_fluids(MAX_FLUID_ML)
             raise forms.ValidationError(
                 f"That is more than anyone drinks in a day: at most {most}."
-            )
+            ) from error
         return ml
+
+    def clean(self):
+        data = super().clean()
+        episode = self.instance
+        # A form posted without a version (not from this page) saves as it always did.
+        if not episode.pk or data.get("version") in (None, "", self.initial["version"]):
+            return data
+        for name in [*self._meta.fields, *RENAMED]:
+            saved = getattr(episode, RENAMED.get(name, name))
+            if name in data and as_set(data[name]) != as_set(saved):
+                self.conflicts.append(name)
+        if self.conflicts:
+            # Saving this page again is the person's choice, made with both values in view.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("version")] = self.initial["version"]
+            for name in self.conflicts:
+                self.add_error(
+                    name,
+                    f"Saved meanwhile as: {self.saved_text(name)}. "
+                    "Save again to keep what is here instead.",
+                )
+        return data
+
+    def saved_text(self, name):
+        """How a field of the saved episode reads, to show beside the person's new value."""
+        episode = self.instance
+        if name == "started_at":
+            return date_format(episode.local_started_at, "j M Y, H:i")
+        if name == "duration":
+            return episode.duration_display
+        if name == "fluids":
+            return self.profile.format_fluids(episode.fluid_ml)
+        if name == "intensity":
+            return f"{episode.intensity} out of 10"
+        field = episode._meta.get_field(name)
+        value = getattr(episode, name)
+        if isinstance(field, ChoiceListField):
+            return ", ".join(field.labels(value)) or "none"
+        if field.choices:
+            return getattr(episode, f"get_{name}_display")() if value else "not logged"
+        return f"“{value}”" if value else "empty"
 
     def save(self, commit=True):
         episode = super().save(commit=False)
@@ -387,6 +459,6 @@ class ImportForm(forms.Form):
             )
         try:
             text = csvio.decode(upload.read())
-            return csvio.read_episodes(text, self.profile.zone, timezone.now())
+            return csvio.read_episodes(text, self.profile.zone)
         except csvio.CSVFileError as error:
             raise forms.ValidationError(str(error)) from error

@@ -1,22 +1,41 @@
-import calendar
 import functools
 import zoneinfo
 from datetime import date, timedelta
 
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
+from django.contrib.auth import SESSION_KEY
+from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import connection, models, transaction
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from .durations import MAX_SECONDS, MIN_SECONDS, format_duration
+from . import patterns
+from .durations import format_duration
 from .fields import ChoiceListField
-
-MAX_FLUID_ML = 15_000
-MAX_NOTES = 2_000
-ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
+from .vocabulary import (
+    FIRST_YEAR,
+    FUTURE_GRACE,
+    MAX_FLUID_ML,
+    MAX_INTENSITY,
+    MAX_NOTES,
+    MAX_SECONDS,
+    MIN_SECONDS,
+    ML_PER_UNIT,
+    Activity,
+    Condition,
+    FluidUnit,
+    Foot,
+    Helped,
+    Location,
+    Medication,
+    Relief,
+    Symptom,
+    Trigger,
+)
 
 
 @functools.cache
@@ -33,27 +52,8 @@ def validate_time_zone(value):
         )
 
 
-class FluidUnit(models.TextChoices):
-    ML = "ml", "Millilitres (ml)"
-    GLASS = "glass", "Glasses of 250 ml"
-    FLOZ = "floz", "US fluid ounces (fl oz)"
-
-
-class Condition(models.TextChoices):
-    DIABETES = "diabetes", "Diabetes"
-    THYROID = "thyroid", "Thyroid disorder"
-    KIDNEY = "kidney", "Kidney disease"
-    NEUROPATHY = "neuropathy", "Peripheral neuropathy (nerve damage)"
-    PAD = "pad", "Peripheral artery disease (PAD)"
-    PARKINSONS = "parkinsons", "Parkinson’s disease"
-    MOTOR_NEURON = "motor_neuron", "Motor neuron disease"
-
-
-class Medication(models.TextChoices):
-    DIURETIC = "diuretic", "A diuretic (water tablet)"
-    STATIN = "statin", "A statin (for cholesterol)"
-    ANTIPSYCHOTIC = "antipsychotic", "An antipsychotic"
-    OTHER = "other", "Another regular medicine"
+# Every rate limit (diary.limits) is so many an hour, refilled evenly over the hour.
+REFILL_TIME = timedelta(hours=1)
 
 
 class ProfileManager(models.Manager):
@@ -81,7 +81,7 @@ class Profile(models.Model):
     birth_year = models.PositiveSmallIntegerField(
         null=True,
         blank=True,
-        validators=[MinValueValidator(1900)],
+        validators=[MinValueValidator(FIRST_YEAR)],
         help_text="Optional. Cramps become more common with age.",
     )
     conditions = ChoiceListField(
@@ -97,7 +97,7 @@ class Profile(models.Model):
     class Meta:
         constraints = [
             models.CheckConstraint(
-                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=1900),
+                condition=Q(birth_year__isnull=True) | Q(birth_year__gte=FIRST_YEAR),
                 name="profile_birth_year_plausible",
             ),
             models.CheckConstraint(
@@ -115,6 +115,52 @@ class Profile(models.Model):
     @property
     def zone(self):
         return zoneinfo.ZoneInfo(self.time_zone)
+
+    def to_dict(self):
+        """Everything the person has given us, for the JSON export they can keep."""
+        user = self.user
+        fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
+        episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
+        return {
+            "exported_at": timezone.now(),
+            "account": {
+                "username": user.get_username(),
+                "email": user.email,
+                "date_joined": user.date_joined,
+            },
+            "profile": {name: getattr(self, name) for name in fields},
+            "episodes": list(
+                Episode.objects.owned_by(user).order_by("started_at", "pk").values(*episode_fields)
+            ),
+        }
+
+    def delete_account(self):
+        """Delete the person, everything theirs, and every session still signed in as them.
+
+        The profile and episodes go by cascade. Sessions are not linked to users in the
+        database, so the live ones are decoded to find theirs; the login records of
+        django-axes name the account only by its username.
+        """
+        user = self.user
+        user_id = str(user.pk)
+        live = Session.objects.filter(expire_date__gt=timezone.now())
+        theirs = [
+            session.pk
+            for session in live.iterator(chunk_size=500)
+            if session.get_decoded().get(SESSION_KEY) == user_id
+        ]
+        username = user.get_username()
+        with transaction.atomic():
+            Session.objects.filter(pk__in=theirs).delete()
+            for login_record in (AccessAttempt, AccessFailureLog, AccessLog):
+                login_record.objects.filter(username=username).delete()
+            user.delete()
+        if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+            # Until a checkpoint, SQLite's write-ahead log keeps the pages as they were before
+            # the delete, notes and all; TRUNCATE copies the log into the database and empties
+            # it.
+            with connection.cursor() as cursor:
+                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
     def condition_labels(self):
         return self._meta.get_field("conditions").labels(self.conditions)
@@ -145,91 +191,68 @@ class Profile(models.Model):
         return f"{amount:,} ml"
 
 
-class Foot(models.TextChoices):
-    LEFT = "left", "Left"
-    RIGHT = "right", "Right"
-    BOTH = "both", "Both"
-
-
-class Location(models.TextChoices):
-    TOES = "toes", "Toes"
-    BALL = "ball", "Ball of the foot"
-    ARCH = "arch", "Arch"
-    HEEL = "heel", "Heel"
-    TOP = "top", "Top of the foot"
-    ANKLE = "ankle", "Ankle"
-    CALF = "calf", "Calf"
-
-
-class Activity(models.TextChoices):
-    SLEEPING = "sleeping", "Sleeping"
-    RESTING = "resting", "Resting or lying down"
-    SITTING = "sitting", "Sitting"
-    STANDING = "standing", "Standing"
-    WALKING = "walking", "Walking"
-    RUNNING = "running", "Running"
-    CYCLING = "cycling", "Cycling"
-    SPORT = "sport", "Other sport or exercise"
-    STRETCHING = "stretching", "Stretching"
-    OTHER = "other", "Something else"
-
-
-class Trigger(models.TextChoices):
-    INTENSE_EXERCISE = "intense_exercise", "Hard or unusual exercise"
-    NO_WARMUP = "no_warmup", "Exercise without warming up"
-    LONG_STANDING = "long_standing", "Standing for a long time"
-    LONG_SITTING = "long_sitting", "Sitting for a long time"
-    TIGHT_FOOTWEAR = "tight_footwear", "Tight or ill-fitting shoes"
-    HIGH_HEELS = "high_heels", "High heels"
-    COLD = "cold", "Cold feet or cold weather"
-    HEAVY_SWEATING = "heavy_sweating", "Heavy sweating"
-    ALCOHOL = "alcohol", "Alcohol"
-    SMOKING = "smoking", "Smoking"
-
-
-class Symptom(models.TextChoices):
-    NUMBNESS_TINGLING = "numbness_tingling", "Numbness or tingling"
-    WEAKNESS = "weakness", "Weakness in the foot or leg"
-    SWELLING = "swelling", "Swelling"
-    SKIN_CHANGE = "skin_change", "Change in skin colour or temperature"
-    PAIN_WALKING_EASES_REST = "pain_walking_eases_rest", "Pain when walking that eases with rest"
-    WOKE_ME = "woke_me", "It woke me up"
-
-
-class Relief(models.TextChoices):
-    STRETCH = "stretch", "Stretching"
-    MASSAGE = "massage", "Massage"
-    HEAT = "heat", "Heat"
-    COLD = "cold", "Cold pack"
-    WALK = "walk", "Walking on it"
-    FLEX_TOES = "flex_toes", "Flexing and spreading the toes"
-    MEDICATION = "medication", "Medicine"
-    NONE = "none", "Nothing"
-
-
-class Helped(models.TextChoices):
-    YES = "yes", "Yes"
-    PARTLY = "partly", "Partly"
-    NO = "no", "No"
-
-
 class EpisodeQuerySet(models.QuerySet):
     def owned_by(self, user):
         return self.filter(user=user)
 
     def in_month(self, year, month):
-        start = date(year, month, 1)
-        # Up to the month's last day, not before the next month's first: December 9999 has
-        # no next month, and asking for it answered 500.
-        last = start.replace(day=calendar.monthrange(year, month)[1])
-        return self.between(start, last)
+        return self.between(*patterns.month_bounds(year, month))
 
-    def between(self, start, end):
-        """Episodes whose local date falls from start to end, both included."""
-        return self.filter(local_date__gte=start, local_date__lte=end)
+    def between(self, start=None, end=None):
+        """Episodes whose local date falls from start to end, both included; None is open."""
+        if start is not None:
+            self = self.filter(local_date__gte=start)
+        if end is not None:
+            self = self.filter(local_date__lte=end)
+        return self
 
     def at_location(self, location):
         return self.filter(locations__contains=location)
+
+    def start_times_among(self, starts):
+        """Which of these episodes' start times fall from the first to the last of `starts`.
+
+        One indexed range query, however many starts: the CSV import's duplicate check.
+        """
+        if not starts:
+            return set()
+        return set(
+            self.filter(started_at__gte=min(starts), started_at__lte=max(starts)).values_list(
+                "started_at", flat=True
+            )
+        )
+
+    def compare_around(self, change, today):
+        """Cramps per week and mean pain over equal windows before and after a change."""
+        first_day = self.aggregate(first=models.Min("local_date"))["first"]
+        before_start, change, after_end, days = patterns.comparison_windows(
+            change, today, first_day
+        )
+        if days < 7:
+            return {"days": days}
+        figures = self.between(before_start, after_end - timedelta(days=1)).aggregate(
+            before=models.Count("pk", filter=Q(local_date__lt=change)),
+            after=models.Count("pk", filter=Q(local_date__gte=change)),
+            before_pain=models.Avg("intensity", filter=Q(local_date__lt=change)),
+            after_pain=models.Avg("intensity", filter=Q(local_date__gte=change)),
+        )
+        weeks = days / 7
+        return {
+            "days": days,
+            "before_start": before_start,
+            "change": change,
+            "after_end": after_end - timedelta(days=1),
+            "before": figures["before"],
+            "after": figures["after"],
+            "before_per_week": round(figures["before"] / weeks, 1),
+            "after_per_week": round(figures["after"] / weeks, 1),
+            "before_pain": _round(figures["before_pain"]),
+            "after_pain": _round(figures["after_pain"]),
+        }
+
+
+def _round(mean):
+    return None if mean is None else round(mean, 1)
 
 
 class Episode(models.Model):
@@ -246,7 +269,7 @@ class Episode(models.Model):
     foot = models.CharField(max_length=5, choices=Foot)
     locations = ChoiceListField("where on the foot", choices=Location.choices, blank=False)
     intensity = models.PositiveSmallIntegerField(
-        "pain", validators=[MinValueValidator(0), MaxValueValidator(10)]
+        "pain", validators=[MinValueValidator(0), MaxValueValidator(MAX_INTENSITY)]
     )
     fluid_ml = models.PositiveIntegerField(
         "drinks in the 24 hours before (ml)",
@@ -273,7 +296,8 @@ class Episode(models.Model):
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(intensity__gte=0, intensity__lte=10), name="episode_intensity_0_10"
+                condition=Q(intensity__gte=0, intensity__lte=MAX_INTENSITY),
+                name="episode_intensity_0_10",
             ),
             models.CheckConstraint(
                 condition=Q(duration_seconds__gte=MIN_SECONDS, duration_seconds__lte=MAX_SECONDS),
@@ -303,8 +327,14 @@ class Episode(models.Model):
         return reverse("episode_detail", args=[self.pk])
 
     def clean(self):
-        if self.started_at and self.started_at > timezone.now() + timedelta(minutes=5):
-            raise ValidationError({"started_at": "A cramp cannot start in the future."})
+        if self.started_at is None:
+            return
+        if self.started_at > timezone.now() + FUTURE_GRACE:
+            raise ValidationError(
+                {"started_at": "A cramp cannot start in the future. Check the date."}
+            )
+        if self.started_at.year < FIRST_YEAR:
+            raise ValidationError({"started_at": f"Enter a date after {FIRST_YEAR}."})
 
     def set_local_fields(self):
         """Fill local_date and local_hour; bulk_create skips save(), so callers use this."""
@@ -337,3 +367,64 @@ class Episode(models.Model):
 
     def relief_labels(self):
         return self._meta.get_field("relief").labels(self.relief)
+
+
+# How long checked rows wait for the person to confirm an import.
+PENDING_IMPORT_LIFETIME = timedelta(days=1)
+
+
+class PendingImportQuerySet(models.QuerySet):
+    def expired(self):
+        return self.filter(created_at__lt=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+    def fresh(self):
+        return self.filter(created_at__gte=timezone.now() - PENDING_IMPORT_LIFETIME)
+
+
+class PendingImport(models.Model):
+    """The checked rows of an uploaded CSV file, waiting for the person to confirm them.
+
+    Kept on the server, so the browser cannot alter what gets imported; one per person, gone
+    once confirmed or replaced, and ignored, then deleted, after a day.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="pending_import"
+    )
+    # Names this upload's preview, so only the latest preview can be confirmed.
+    token = models.CharField(max_length=32)
+    rows = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    objects = PendingImportQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Import of {len(self.rows)} cramps waiting since {self.created_at:%Y-%m-%d %H:%M}"
+
+
+class BucketQuerySet(models.QuerySet):
+    def full(self, now):
+        """Buckets left alone for a whole refill time: full again, so the same as no row."""
+        return self.filter(updated_at__lte=now - REFILL_TIME)
+
+
+class Bucket(models.Model):
+    """What is left of one hourly allowance for one address or account (a token bucket).
+
+    A bucket starts full, each use takes one token, and tokens come back evenly over the
+    hour, so bursts up to the allowance pass and a steady stream gets no more than it.
+    """
+
+    key = models.CharField(max_length=100, unique=True)
+    tokens = models.FloatField()
+    updated_at = models.DateTimeField(db_index=True)
+
+    objects = BucketQuerySet.as_manager()
+
+    def __str__(self):
+        return self.key
+
+    def refill(self, per_hour, now):
+        earned = (now - self.updated_at) / REFILL_TIME * per_hour
+        self.tokens = min(per_hour, self.tokens + earned)
+        self.updated_at = now

@@ -1,7 +1,9 @@
-"""A period's figures, from the rows of its episodes: totals, calendar, hours, places, drinks.
+"""A period's figures, from its episodes: totals, calendar, hours, places, drinks, charts.
 
-Pure functions over plain rows, so every figure can be checked against a hand-made fixture.
-The views fetch the rows of one period with a single indexed query on (user, local_date).
+Pure functions over anything with an episode's attributes (local_date, local_hour,
+duration_seconds, intensity, foot, locations, activity, triggers, symptoms, relief,
+relief_helped, fluid_ml), so every figure can be checked against a hand-made fixture. The
+views fetch a period's episodes with a single indexed query on (user, local_date).
 """
 
 import calendar
@@ -11,47 +13,11 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from .durations import format_duration
-from .models import Activity, Foot, Helped, Location, Relief, Symptom, Trigger
+from .vocabulary import Activity, Foot, Helped, Location, Relief, Symptom, Trigger
 
 # Under about one and a half litres a day counts as a low intake for an adult.
 LOW_FLUID_ML = 1500
-ROW_FIELDS = (
-    "pk",
-    "local_date",
-    "local_hour",
-    "duration_seconds",
-    "intensity",
-    "foot",
-    "locations",
-    "activity",
-    "triggers",
-    "symptoms",
-    "relief",
-    "relief_helped",
-    "fluid_ml",
-)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-
-
-@dataclass(frozen=True)
-class Row:
-    pk: int
-    local_date: date
-    local_hour: int
-    duration_seconds: int
-    intensity: int
-    foot: str
-    locations: list
-    activity: str
-    triggers: list
-    symptoms: list
-    relief: list
-    relief_helped: str
-    fluid_ml: int | None
-
-
-def is_night_hour(hour, start=22, end=6):
-    return hour >= start or hour < end
 
 
 def month_bounds(year, month):
@@ -98,18 +64,18 @@ class Change:
         return f"{direction} {shown}"
 
 
-def totals(rows, start, end, today):
-    durations = [row.duration_seconds for row in rows]
+def totals(episodes, start, end, today):
+    durations = [episode.duration_seconds for episode in episodes]
     covered = days_covered(start, end, today)
-    cramp_days = len({row.local_date for row in rows})
+    cramp_days = len({episode.local_date for episode in episodes})
     return {
-        "episodes": len(rows),
+        "episodes": len(episodes),
         "cramp_days": cramp_days,
         "cramp_free_days": max(covered - cramp_days, 0),
         "median_duration": statistics.median(durations) if durations else None,
         "longest_duration": max(durations) if durations else None,
-        "mean_intensity": round(statistics.fmean(row.intensity for row in rows), 1)
-        if rows
+        "mean_intensity": round(statistics.fmean(e.intensity for e in episodes), 1)
+        if episodes
         else None,
     }
 
@@ -127,11 +93,12 @@ def shade(count, highest):
     return max(1, min(4, -(-4 * count // max(highest, 1))))
 
 
-def month_calendar(rows, year, month):
-    per_day = Counter(row.local_date for row in rows)
+def month_calendar(episodes, year, month):
+    per_day = Counter(episode.local_date for episode in episodes)
     worst = {}
-    for row in rows:
-        worst[row.local_date] = max(worst.get(row.local_date, 0), row.intensity)
+    for episode in episodes:
+        day = episode.local_date
+        worst[day] = max(worst.get(day, 0), episode.intensity)
     highest = max(per_day.values(), default=0)
     weeks = []
     for week in calendar.Calendar().monthdatescalendar(year, month):
@@ -160,42 +127,43 @@ def counted(values, choices, keep_zero=True):
     ]
 
 
-def hours(rows):
-    blocks = Counter(row.local_hour // 2 for row in rows)
-    night = sum(1 for row in rows if is_night_hour(row.local_hour))
+def hours(episodes, night):
+    blocks = Counter(episode.local_hour // 2 for episode in episodes)
+    at_night = sum(1 for episode in episodes if episode.local_hour in night)
     return {
         "blocks": [(f"{2 * b:02d}–{2 * b + 2:02d}", blocks.get(b, 0)) for b in range(12)],
-        "night": night,
-        "day": len(rows) - night,
+        "night": at_night,
+        "day": len(episodes) - at_night,
+        "window": night,
     }
 
 
-def weekdays(rows):
-    tally = Counter(row.local_date.weekday() for row in rows)
+def weekdays(episodes):
+    tally = Counter(episode.local_date.weekday() for episode in episodes)
     return [(name, tally.get(index, 0)) for index, name in enumerate(WEEKDAYS)]
 
 
-def hydration(rows):
-    logged = [row for row in rows if row.fluid_ml is not None]
-    amounts = [row.fluid_ml for row in logged]
+def hydration(episodes):
+    logged = [episode for episode in episodes if episode.fluid_ml is not None]
+    amounts = [episode.fluid_ml for episode in logged]
     low = sum(1 for amount in amounts if amount < LOW_FLUID_ML)
     return {
         "logged": len(logged),
-        "not_logged": len(rows) - len(logged),
+        "not_logged": len(episodes) - len(logged),
         "median": statistics.median(amounts) if amounts else None,
         "low": low,
         "low_share": round(100 * low / len(amounts)) if amounts else None,
-        "per_episode": [(row.local_date, row.fluid_ml) for row in logged],
+        "per_episode": [(episode.local_date, episode.fluid_ml) for episode in logged],
     }
 
 
-def relief(rows):
+def relief(episodes):
     results = []
     for value, label in Relief.choices:
-        tried = [row for row in rows if value in row.relief]
+        tried = [episode for episode in episodes if value in episode.relief]
         if not tried:
             continue
-        helped = Counter(row.relief_helped for row in tried)
+        helped = Counter(episode.relief_helped for episode in tried)
         results.append(
             {
                 "value": value,
@@ -210,45 +178,24 @@ def relief(rows):
     return results
 
 
-def period_warnings(rows, start, end, today):
-    """Red flags that a whole period shows: cramps on most nights, or several a week."""
-    covered = days_covered(start, end, today)
-    if covered < 7 or not rows:
-        return []
-    warnings = []
-    night_days = {row.local_date for row in rows if is_night_hour(row.local_hour)}
-    if len(night_days) > covered / 2:
-        warnings.append(
-            (
-                "persistent-night-cramps",
-                f"Cramps came at night on {len(night_days)} of {covered} days.",
-            )
-        )
-    per_week = len(rows) * 7 / covered
-    if per_week > 3:
-        warnings.append(
-            (
-                "frequent-unexplained",
-                f"You logged {len(rows)} cramps in {covered} days, about {per_week:.1f} a week.",
-            )
-        )
-    return warnings
-
-
-def figures(rows, start, end, today):
-    """Everything a month page or a report shows about one period."""
+def figures(episodes, start, end, today, night):
+    """Everything a month page or a report shows about one period, charts included."""
+    by_hour = hours(episodes, night)
+    by_weekday = weekdays(episodes)
     return {
-        "totals": totals(rows, start, end, today),
-        "hours": hours(rows),
-        "weekdays": weekdays(rows),
-        "feet": counted([row.foot for row in rows], Foot.choices),
-        "locations": counted([v for row in rows for v in row.locations], Location.choices),
-        "activities": counted([row.activity for row in rows], Activity.choices, False),
-        "triggers": counted([v for row in rows for v in row.triggers], Trigger.choices, False),
-        "symptoms": counted([v for row in rows for v in row.symptoms], Symptom.choices, False),
-        "hydration": hydration(rows),
-        "relief": relief(rows),
-        "warnings": period_warnings(rows, start, end, today),
+        "totals": totals(episodes, start, end, today),
+        "hours": by_hour,
+        "weekdays": by_weekday,
+        "feet": counted([e.foot for e in episodes], Foot.choices),
+        "locations": counted([v for e in episodes for v in e.locations], Location.choices),
+        "activities": counted([e.activity for e in episodes], Activity.choices, False),
+        "triggers": counted([v for e in episodes for v in e.triggers], Trigger.choices, False),
+        "symptoms": counted([v for e in episodes for v in e.symptoms], Symptom.choices, False),
+        "hydration": hydration(episodes),
+        "relief": relief(episodes),
+        # Short labels fit the bars: the hour a block starts at, a weekday's first letters.
+        "hour_bars": bars([(label[:2], n) for label, n in by_hour["blocks"]]),
+        "weekday_bars": bars([(name[:3], n) for name, n in by_weekday]),
     }
 
 

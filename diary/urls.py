@@ -8,6 +8,9 @@ register_converter(converters.EpisodeIdConverter, "episode")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Django's own, with limits per address (and per account for reset mails).
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/signup/", views.signup, name="signup"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/export/", views.account_export, name="account_export"),

@@ -4,6 +4,7 @@ Bodies are written by editors, so whatever they type passes an allow-list: only 
 attributes below survive, and links keep only http, https, mailto or relative addresses.
 """
 
+import difflib
 import hashlib
 import html
 import itertools
@@ -38,6 +39,37 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}}
 ALLOWED_URL_SCHEMES = {"http", "https", "mailto"}
 # A quote may run across list items or start at a heading; its block markers are not words.
 BLOCK_MARKER = re.compile(r"^[ \t]*(?:[-*+]|\d+[.)]|#{1,6}|>)[ \t]+", re.MULTILINE)
+# Where a passage may start or end: after a sentence's full stop, or between paragraphs.
+SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n\s*\n\s*")
+
+
+def unix_newlines(text):
+    """Text with every line ending as \\n: browsers send \\r\\n from a textarea."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def closest_passage(quote, text):
+    """The passage of `text`, word for word, most like `quote`; None when nothing comes close.
+
+    Passages are runs of as many sentences as the quote has, so a two-sentence quote with a
+    word changed finds its two sentences.
+    """
+    spans = [(start, end) for start, end in _sentence_spans(text) if text[start:end].strip()]
+    length = max(1, sum(1 for start, end in _sentence_spans(quote) if quote[start:end].strip()))
+    passages = {}
+    for i in range(len(spans)):
+        run = text[spans[i][0] : spans[min(i + length, len(spans)) - 1][1]].strip()
+        passages.setdefault(" ".join(run.split()), run)
+    found = difflib.get_close_matches(" ".join(quote.split()), passages, n=1, cutoff=0.6)
+    return passages[found[0]] if found else None
+
+
+def _sentence_spans(text):
+    start = 0
+    for boundary in SENTENCE_END.finditer(text):
+        yield start, boundary.start()
+        start = boundary.end()
+    yield start, len(text)
 
 
 def render(text):

@@ -1,59 +1,42 @@
-"""Match one cramp to its likely causes and to the warnings that apply.
+"""Match one cramp, or a period of cramps, to its likely causes and to the warnings that apply.
 
 Plain data in, ranked matches with reasons out: no database, no Django models. Rules are
 content that editors change in the admin, so this module also says which rules are valid.
 
-A rule tests one fact about the cramp or the person. Each cause, and each red flag, adds up
-the weights of its rules that hold; a cause is shown from CAUSE_THRESHOLD, a red flag from
-RED_FLAG_THRESHOLD, so a red flag can need two facts together (night and frequent, say).
+A rule tests one fact about the cramp and the person, or about a whole period of the diary.
+Each cause, and each red flag, adds up the weights of its rules that hold; a cause is shown
+from CAUSE_THRESHOLD, a red flag from RED_FLAG_THRESHOLD, so a red flag can need two facts
+together (night and frequent, say).
 """
 
 import string
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
+
+from diary.vocabulary import (
+    MAX_FLUID_ML,
+    MAX_INTENSITY,
+    MAX_SECONDS,
+    Activity,
+    Condition,
+    Foot,
+    Hours,
+    Location,
+    Medication,
+    Symptom,
+    Trigger,
+)
 
 CAUSE_THRESHOLD = 25
 RED_FLAG_THRESHOLD = 100
 MAX_CAUSES = 5
 MIN_WEIGHT = 1
 MAX_WEIGHT = 100
+# A period shorter than a week says too little about how often cramps come.
+MIN_PERIOD_DAYS = 7
 
-ACTIVITIES = (
-    "sleeping",
-    "resting",
-    "sitting",
-    "standing",
-    "walking",
-    "running",
-    "cycling",
-    "sport",
-    "stretching",
-    "other",
-)
-TRIGGERS = (
-    "intense_exercise",
-    "no_warmup",
-    "long_standing",
-    "long_sitting",
-    "tight_footwear",
-    "high_heels",
-    "cold",
-    "heavy_sweating",
-    "alcohol",
-    "smoking",
-)
-SYMPTOMS = (
-    "numbness_tingling",
-    "weakness",
-    "swelling",
-    "skin_change",
-    "pain_walking_eases_rest",
-    "woke_me",
-)
-LOCATIONS = ("toes", "ball", "arch", "heel", "top", "ankle", "calf")
-FEET = ("left", "right", "both")
-CONDITIONS = ("diabetes", "thyroid", "kidney", "neuropathy", "pad", "parkinsons", "motor_neuron")
-MEDICATIONS = ("diuretic", "statin", "antipsychotic", "other")
+CRAMP, PERIOD = "cramp", "period"
 
 
 @dataclass(frozen=True)
@@ -61,9 +44,17 @@ class Fact:
     label: str
     help: str
     kind: str  # "number", "choices", "flag" or "hours"
+    # test(situation, parsed value) -> whether the fact holds.
+    test: Callable
     placeholder: str = ""
     allowed: tuple = ()
     maximum: int = 0
+    # What the fact is about: one cramp (Situation) or a period of the diary (Period).
+    scope: str = CRAMP
+
+
+def _any_of(attribute):
+    return lambda situation, chosen: bool(chosen & getattr(situation, attribute))
 
 
 FACTS = {
@@ -71,75 +62,86 @@ FACTS = {
         "Drinks in the 24 hours before, below (ml)",
         "Holds when the person logged drinks under this many millilitres.",
         "number",
+        lambda s, ml: s.fluid_ml is not None and s.fluid_ml < ml,
         "fluids",
-        maximum=15_000,
+        maximum=MAX_FLUID_ML,
     ),
     "fluids_above": Fact(
         "Drinks in the 24 hours before, above (ml)",
         "Holds when the person logged drinks over this many millilitres.",
         "number",
+        lambda s, ml: s.fluid_ml is not None and s.fluid_ml > ml,
         "fluids",
-        maximum=15_000,
+        maximum=MAX_FLUID_ML,
     ),
     "activity_in": Fact(
         "What they were doing, one of",
         "A comma-separated list, such as running,sport.",
         "choices",
+        lambda s, chosen: s.activity in chosen,
         "activity",
-        ACTIVITIES,
+        tuple(Activity.values),
     ),
     "trigger_any": Fact(
         "Anything beforehand, any of",
         "A comma-separated list, such as tight_footwear,high_heels.",
         "choices",
+        _any_of("triggers"),
         "triggers",
-        TRIGGERS,
+        tuple(Trigger.values),
     ),
     "symptom_any": Fact(
         "Other symptoms, any of",
         "A comma-separated list, such as numbness_tingling.",
         "choices",
+        _any_of("symptoms"),
         "symptoms",
-        SYMPTOMS,
+        tuple(Symptom.values),
     ),
     "location_any": Fact(
         "Where on the foot, any of",
         "A comma-separated list, such as toes,ball.",
         "choices",
+        _any_of("locations"),
         "locations",
-        LOCATIONS,
+        tuple(Location.values),
     ),
     "foot_is": Fact(
         "Which foot, one of",
         "A comma-separated list of left, right, both.",
         "choices",
+        lambda s, chosen: s.foot in chosen,
         "foot",
-        FEET,
+        tuple(Foot.values),
     ),
     "duration_over": Fact(
         "Lasted longer than (seconds)",
         "Holds when the cramp lasted longer than this many seconds.",
         "number",
+        lambda s, seconds: s.duration_seconds is not None and s.duration_seconds > seconds,
         "duration",
-        maximum=14 * 24 * 3600,
+        maximum=MAX_SECONDS,
     ),
     "intensity_at_least": Fact(
-        "Pain at least (0 to 10)",
+        f"Pain at least (0 to {MAX_INTENSITY})",
         "Holds when the pain was logged at this level or higher.",
         "number",
+        lambda s, level: s.intensity is not None and s.intensity >= level,
         "intensity",
-        maximum=10,
+        maximum=MAX_INTENSITY,
     ),
     "night": Fact(
         "At night",
-        "Empty for the site's night hours (22 to 6), or hours such as 23-5.",
+        "Empty for the site's night hours (see the README), or hours such as 23-5.",
         "hours",
+        lambda s, hours: s.local_hour in (hours or s.night),
         "time",
     ),
     "age_at_least": Fact(
         "Age at least (years)",
         "Holds when the profile's year of birth gives this age or more.",
         "number",
+        lambda s, years: s.age is not None and s.age >= years,
         "age",
         maximum=130,
     ),
@@ -147,21 +149,24 @@ FACTS = {
         "Health conditions, any of",
         "A comma-separated list, such as diabetes,neuropathy.",
         "choices",
+        _any_of("conditions"),
         "conditions",
-        CONDITIONS,
+        tuple(Condition.values),
     ),
     "medication_any": Fact(
         "Regular medicines, any of",
         "A comma-separated list, such as diuretic,statin.",
         "choices",
+        _any_of("medications"),
         "medications",
-        MEDICATIONS,
+        tuple(Medication.values),
     ),
-    "pregnant": Fact("Pregnant", "Leave the value empty.", "flag"),
+    "pregnant": Fact("Pregnant", "Leave the value empty.", "flag", lambda s, _value: s.pregnant),
     "episodes_7d_at_least": Fact(
         "Cramps in the 7 days before, at least",
         "Counts the person's cramps in the week before this one.",
         "number",
+        lambda s, count: s.count_7d >= count,
         "count_7d",
         maximum=10_000,
     ),
@@ -169,8 +174,29 @@ FACTS = {
         "Cramps in the 30 days before, at least",
         "Counts the person's cramps in the 30 days before this one.",
         "number",
+        lambda s, count: s.count_30d >= count,
         "count_30d",
         maximum=10_000,
+    ),
+    "period_per_week_over": Fact(
+        "Over a period: cramps per week, more than",
+        f"For a month or a report of at least {MIN_PERIOD_DAYS} days: holds when the cramps "
+        "logged average more than this many a week.",
+        "number",
+        lambda p, per_week: p.cramps * 7 > per_week * p.days,
+        "per_week",
+        maximum=10_000,
+        scope=PERIOD,
+    ),
+    "period_night_days_percent_over": Fact(
+        "Over a period: days with a cramp at night, more than (%)",
+        f"For a month or a report of at least {MIN_PERIOD_DAYS} days: holds when more than "
+        "this share of its days had a cramp in the night hours.",
+        "number",
+        lambda p, percent: p.night_days * 100 > percent * p.days,
+        "night_days",
+        maximum=100,
+        scope=PERIOD,
     ),
 }
 FACT_CHOICES = [(name, fact.label) for name, fact in FACTS.items()]
@@ -185,10 +211,11 @@ class Situation:
     single values, e.g. {"fluids": "500 ml", "duration": "40 min", "time": "03:10"}.
     """
 
-    duration_seconds: int
-    intensity: int
+    duration_seconds: int | None
+    intensity: int | None
     foot: str
     local_hour: int
+    night: Hours
     fluid_ml: int | None = None
     activity: str = ""
     triggers: frozenset = frozenset()
@@ -202,6 +229,22 @@ class Situation:
     count_30d: int = 0
     texts: dict = field(default_factory=dict)
     labels: dict = field(default_factory=dict)
+
+    scope = CRAMP
+
+
+@dataclass(frozen=True)
+class Period:
+    """What is known about a period of someone's diary: its days that have happened so far,
+    the cramps logged in them and the days with a cramp in the night hours."""
+
+    days: int
+    cramps: int
+    night_days: int
+    texts: dict = field(default_factory=dict)
+    labels: dict = field(default_factory=dict)
+
+    scope = PERIOD
 
 
 @dataclass(frozen=True)
@@ -217,22 +260,27 @@ class Rule:
     def parsed_value(self):
         return parse_value(self.fact, self.value)
 
+    @property
+    def key(self):
+        """What the rule adds weight to: a cause and a red flag may share a slug."""
+        return (self.is_red_flag, self.target)
+
 
 @dataclass
 class Match:
-    target: str
+    key: tuple
     score: int = 0
     reasons: list = field(default_factory=list)
+
+    @property
+    def target(self):
+        return self.key[1]
 
 
 @dataclass
 class Result:
     causes: list
     red_flags: list
-
-    @property
-    def top_cause(self):
-        return self.causes[0] if self.causes else None
 
 
 class RuleError(ValueError):
@@ -280,10 +328,10 @@ def _parse_hours(value):
     start, dash, end = value.partition("-")
     if not dash or not start.strip().isdigit() or not end.strip().isdigit():
         raise RuleError({"value": ["Write the night hours as start-end, such as 22-6."]})
-    start, end = int(start), int(end)
-    if start > 23 or end > 23 or start == end:
-        raise RuleError({"value": ["Hours run from 0 to 23, and start and end must differ."]})
-    return (start, end)
+    try:
+        return Hours(int(start), int(end))
+    except ValueError as error:
+        raise RuleError({"value": [str(error)]}) from error
 
 
 def reason_placeholders(reason):
@@ -332,40 +380,10 @@ def validate_rule(fact, value, reason):
     return errors
 
 
-def is_night(hour, night):
-    start, end = night
-    return hour >= start or hour < end if start > end else start <= hour < end
-
-
-def holds(rule, situation, night):
-    """Whether the rule's fact is true of the situation, with the values that made it so."""
-    value = rule.parsed_value
-    fact = rule.fact
-    if fact == "fluids_below":
-        return situation.fluid_ml is not None and situation.fluid_ml < value
-    if fact == "fluids_above":
-        return situation.fluid_ml is not None and situation.fluid_ml > value
-    if fact == "activity_in":
-        return situation.activity in value
-    if fact == "foot_is":
-        return situation.foot in value
-    if fact in {"trigger_any", "symptom_any", "location_any", "condition_any", "medication_any"}:
-        return bool(value & getattr(situation, FACTS[fact].placeholder))
-    if fact == "duration_over":
-        return situation.duration_seconds > value
-    if fact == "intensity_at_least":
-        return situation.intensity >= value
-    if fact == "night":
-        return is_night(situation.local_hour, value or night)
-    if fact == "age_at_least":
-        return situation.age is not None and situation.age >= value
-    if fact == "pregnant":
-        return situation.pregnant
-    if fact == "episodes_7d_at_least":
-        return situation.count_7d >= value
-    if fact == "episodes_30d_at_least":
-        return situation.count_30d >= value
-    raise KeyError(fact)
+def holds(rule, situation):
+    """Whether the rule's fact is true of the situation; facts about another scope never are."""
+    fact = FACTS[rule.fact]
+    return fact.scope == situation.scope and fact.test(situation, rule.parsed_value)
 
 
 def explain(rule, situation):
@@ -373,8 +391,8 @@ def explain(rule, situation):
     placeholder = FACTS[rule.fact].placeholder
     if not placeholder:
         return rule.reason
-    if placeholder in situation.texts:
-        words = situation.texts[placeholder]
+    if placeholder in situation.texts or FACTS[rule.fact].kind != "choices":
+        words = situation.texts.get(placeholder, "")
     else:
         chosen = rule.parsed_value
         logged = getattr(situation, placeholder)
@@ -390,21 +408,36 @@ def _join(words):
     return ", ".join(words[:-1]) + " and " + words[-1]
 
 
-def evaluate(situation, rules, night=(22, 6)):
-    """Rank the causes and red flags whose rules hold for this cramp.
+def evaluate(situation, rules):
+    """Rank the causes and red flags whose rules hold for this cramp or period.
 
     Causes come strongest first (ties by name, so the order is stable), at most MAX_CAUSES;
     red flags come in the same order. A target with too little weight is left out rather
-    than padding the list.
+    than padding the list. A period shorter than MIN_PERIOD_DAYS matches nothing.
     """
+    if situation.scope == PERIOD and situation.days < MIN_PERIOD_DAYS:
+        return Result(causes=[], red_flags=[])
     scores = {}
     for rule in rules:
-        if not holds(rule, situation, night):
+        if not holds(rule, situation):
             continue
-        match = scores.setdefault((rule.is_red_flag, rule.target), Match(rule.target))
+        match = scores.setdefault(rule.key, Match(rule.key))
         match.score += rule.weight
         match.reasons.append(explain(rule, situation))
-    ranked = sorted(scores.items(), key=lambda item: (-item[1].score, item[0][1]))
-    causes = [m for (red, _), m in ranked if not red and m.score >= CAUSE_THRESHOLD]
-    red_flags = [m for (red, _), m in ranked if red and m.score >= RED_FLAG_THRESHOLD]
+    ranked = sorted(scores.values(), key=lambda match: (-match.score, match.target))
+    causes = [m for m in ranked if not m.key[0] and m.score >= CAUSE_THRESHOLD]
+    red_flags = [m for m in ranked if m.key[0] and m.score >= RED_FLAG_THRESHOLD]
     return Result(causes=causes[:MAX_CAUSES], red_flags=red_flags)
+
+
+def rank_tips(cause_slugs, links, kinds):
+    """Tips for ranked causes: by kind in the order given, then by their strongest cause.
+
+    `links` are (tip, cause slug) pairs; a tip has `kind` and `title`. Each tip comes once.
+    """
+    rank = {slug: index for index, slug in enumerate(cause_slugs)}
+    best = {}
+    for tip, slug in links:
+        if tip.kind in kinds and slug in rank:
+            best[tip] = min(best.get(tip, len(rank)), rank[slug])
+    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))

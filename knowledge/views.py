@@ -64,10 +64,7 @@ def cause_detail(request, slug):
         ),
         slug=slug,
     )
-    tip_groups = by_choice(cause.tips.all(), "kind", TipKind.choices)
-    return render(
-        request, "knowledge/cause_detail.html", {"cause": cause, "tip_groups": tip_groups}
-    )
+    return render_cause(request, cause, cause.tips.all(), cause.citations.all())
 
 
 @login_not_required
@@ -78,7 +75,7 @@ def tip_detail(request, slug):
         ),
         slug=slug,
     )
-    return render(request, "knowledge/tip_detail.html", {"tip": tip})
+    return render_tip(request, tip, tip.causes.all(), tip.citations.all())
 
 
 @login_not_required
@@ -86,7 +83,7 @@ def red_flag_detail(request, slug):
     red_flag = get_object_or_404(
         RedFlag.objects.published().prefetch_related(published_citations()), slug=slug
     )
-    return render(request, "knowledge/red_flag_detail.html", {"red_flag": red_flag})
+    return render_red_flag(request, red_flag, red_flag.citations.all())
 
 
 @login_not_required
@@ -97,6 +94,40 @@ def article_detail(request, slug):
         .filter(article=article)
         .select_related("cause", "tip", "red_flag")
     )
+    return render_article(request, article, citations)
+
+
+# The pages, given their content: the views above pass what is published, the admin's preview
+# a draft applied to an unsaved copy, so that a preview is exactly the page people will see.
+
+
+def render_cause(request, cause, tips, citations):
+    return render(
+        request,
+        "knowledge/cause_detail.html",
+        {
+            "cause": cause,
+            "tip_groups": by_choice(tips, "kind", TipKind.choices),
+            "citations": citations,
+        },
+    )
+
+
+def render_tip(request, tip, causes, citations):
+    return render(
+        request,
+        "knowledge/tip_detail.html",
+        {"tip": tip, "causes": causes, "citations": citations},
+    )
+
+
+def render_red_flag(request, red_flag, citations):
+    return render(
+        request, "knowledge/red_flag_detail.html", {"red_flag": red_flag, "citations": citations}
+    )
+
+
+def render_article(request, article, citations):
     body = markup.mark_quotes(markup.render(article.body), [c.quote for c in citations])
     citing = {citation.entry.get_absolute_url(): citation.entry for citation in citations}
     return render(

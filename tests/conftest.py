@@ -1,9 +1,10 @@
+import io
+import logging
 import os
 import sqlite3
 import subprocess
 import sys
 from contextlib import closing
-from io import StringIO
 from pathlib import Path
 
 import hypothesis
@@ -18,7 +19,15 @@ from django.db.models.signals import post_migrate
 
 from diary import advice
 
-from .factories import UserFactory
+from .editing import make_staff
+from .factories import (
+    ArticleFactory,
+    CauseFactory,
+    CitationFactory,
+    RedFlagFactory,
+    TipFactory,
+    UserFactory,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 BACKEND = "diary.backends.ProfileModelBackend"
@@ -57,15 +66,19 @@ class KeptRows:
         }
 
     def put_back(self, using, **kwargs):
+        # Only into empty tables: `migrate` run by a test sends the signal too, and the
+        # knowledge app's own receiver may have made its content version row already.
         with transaction.atomic(using=using):
             for model, rows in self.rows.items():
-                model._base_manager.using(using).bulk_create(rows)
+                if not model._base_manager.using(using).exists():
+                    model._base_manager.using(using).bulk_create(rows)
             for name, permissions in self.groups.items():
-                group = Group.objects.using(using).create(name=name)
-                group.permissions.set(
-                    Permission.objects.db_manager(using).get_by_natural_key(*key)
-                    for key in permissions
-                )
+                group, created = Group.objects.using(using).get_or_create(name=name)
+                if created:
+                    group.permissions.set(
+                        Permission.objects.db_manager(using).get_by_natural_key(*key)
+                        for key in permissions
+                    )
             # The rows keep their ids; on PostgreSQL the sequences must then move past them.
             with connections[using].cursor() as cursor:
                 for sql in connections[using].ops.sequence_reset_sql(no_style(), self.rows):
@@ -82,7 +95,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     back then, so every test finds them whatever ran before it.
     """
     with django_db_blocker.unblock():
-        call_command("load_knowledge", stdout=StringIO())
+        call_command("load_knowledge", stdout=io.StringIO())
         kept = KeptRows()
     # knowledge is the last installed app: by its post_migrate every permission is back.
     knowledge = apps.get_app_config("knowledge")
@@ -106,13 +119,6 @@ def empty_knowledge(db):
         for model in KNOWLEDGE_MODELS:
             table = connection.ops.quote_name(model._meta.db_table)
             cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a table name, not input
-
-
-@pytest.fixture(autouse=True)
-def _no_rules_kept_from_an_earlier_test():
-    # The rules a process keeps between requests (diary.advice.load_rules) start empty in
-    # every test, so no test sees another's rules and query counts do not depend on the order.
-    advice._loaded_rules = (None, None)
 
 
 @pytest.fixture(scope="session")
@@ -171,3 +177,62 @@ def owner_client(client, owner):
 def stranger_client(client, stranger):
     client.force_login(stranger, backend=BACKEND)
     return client
+
+
+@pytest.fixture(autouse=True)
+def forget_cached_rules():
+    """Each test starts with no rules kept by the process.
+
+    A test database that is flushed and filled again can reach the content version a
+    previous test's rules were kept at, with other rows behind it.
+    """
+    advice._loaded_rules = (None, None)
+
+
+@pytest.fixture
+def log_output():
+    """What the configured console handler writes, the way it would reach the server's logs."""
+    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
+    stream = io.StringIO()
+    previous = handler.setStream(stream)
+    yield stream
+    handler.setStream(previous)
+
+
+@pytest.fixture
+def catalogue(empty_knowledge):
+    """One published article, cause, tip and red flag, each entry citing the article."""
+    article = ArticleFactory(
+        title="Cramps explained",
+        slug="cramps-explained",
+        editor_note="**Erratum:** the figure means magnesium.",
+    )
+    cause = CauseFactory(
+        title="Dehydration",
+        slug="dehydration",
+        summary="Too little to drink.",
+        category="nutrition-fluids",
+    )
+    tip = TipFactory(
+        title="Drink enough", slug="hydrate", kind="prevention", causes=[cause], body="Sip water."
+    )
+    red_flag = RedFlagFactory(title="A long cramp", slug="long-cramp")
+    for entry in ("cause", "tip", "red_flag"):
+        CitationFactory(article=article, **{entry: locals()[entry]})
+    return {"article": article, "cause": cause, "tip": tip, "red_flag": red_flag}
+
+
+@pytest.fixture
+def editor(db):
+    return make_staff("editor", "Content editors")
+
+
+@pytest.fixture
+def editor_client(client, editor):
+    client.force_login(editor, backend=BACKEND)
+    return client
+
+
+@pytest.fixture
+def reviewer(db):
+    return make_staff("reviewer", "Reviewers")

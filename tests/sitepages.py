@@ -1,30 +1,81 @@
 """A small, realistic site and the list of its pages, for the accessibility and HTML checks.
 
-One person with cramps over two months, the shipped knowledge base and a content editor: every
-page template is rendered with real content, signed in and signed out.
+One person with cramps over two months, the shipped knowledge base, a content editor and
+drafts waiting for review: every page template is rendered with real content, signed in and
+signed out.
 """
 
 import importlib
 from datetime import timedelta
 
 from django.conf import settings
-from django.contrib.auth.models import Group
-from django.test import Client
+from django.contrib.auth.models import Group, Permission
+from django.test import Client, override_settings
 from django.utils import timezone
 
-from knowledge.models import Article, Cause, RedFlag, Tip
+from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 
 from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
 MISSING_PAGE = "/this-page-does-not-exist/"
+reviewers_migration = importlib.import_module("knowledge.migrations.0006_reviewers_group")
 
 
-def make_editor(username="editor"):
+def group(name, codenames):
+    """A group the migrations make; a transactional test's flush empties it, so make it again."""
+    group, created = Group.objects.get_or_create(name=name)
+    if created:
+        group.permissions.add(
+            *Permission.objects.filter(content_type__app_label="knowledge", codename__in=codenames)
+        )
+    return group
+
+
+def content_editors():
+    codenames = [
+        f"{action}_{model}"
+        for model in editors_migration.MODELS
+        for action in ("add", "change", "delete", "view")
+    ] + [f"view_{model}" for model in editors_migration.HISTORICAL]
+    return group(editors_migration.GROUP, codenames + reviewers_migration.EDITOR_CODENAMES)
+
+
+def reviewers():
+    return group(reviewers_migration.REVIEWERS, reviewers_migration.REVIEWER_CODENAMES)
+
+
+def make_editor(username="editor", reviewer=False):
     editor = UserFactory(username=username, is_staff=True)
-    editor.groups.add(Group.objects.get(name=editors_migration.GROUP))
+    editor.groups.add(content_editors(), *([reviewers()] if reviewer else []))
     return editor
+
+
+def make_reviewer(username="reviewer"):
+    reviewer = UserFactory(username=username, is_staff=True)
+    reviewer.groups.add(reviewers())
+    return reviewer
+
+
+def cold_feet_rule():
+    return MatchRule.objects.get(cause__slug="cold-exposure", fact="trigger_any", value="cold")
+
+
+def make_drafts(author):
+    """Drafts waiting for review: a tip's new wording, and a rule's weight lowered."""
+    tip = Tip.objects.order_by("slug").first()
+    Revision.objects.save_draft(
+        Tip,
+        tip.pk,
+        author,
+        {"summary": "Try this first.", "body": f"{tip.body}\nDrink a glass of water before bed."},
+        note="Adds a bedtime habit.",
+        submit=True,
+    )
+    Revision.objects.save_draft(
+        MatchRule, cold_feet_rule().pk, author, {"weight": 10}, typo=True, submit=True
+    )
 
 
 def make_diary(user, now=None):
@@ -125,7 +176,51 @@ def anonymous_pages():
 
 
 def admin_pages():
-    return ["/admin/", f"/admin/knowledge/tip/{Tip.objects.order_by('slug').first().pk}/change/"]
+    """The admin as a content editor who is also a reviewer sees it, after make_drafts()."""
+    tip = Tip.objects.order_by("slug").first()
+    tip_draft = Revision.objects.of(Tip, tip.pk).get()
+    rule_draft = Revision.objects.of(MatchRule, cold_feet_rule().pk).get()
+    return [
+        "/admin/",
+        f"/admin/knowledge/tip/{tip.pk}/change/",
+        f"/admin/knowledge/tip/{tip.pk}/history/{tip.history.earliest('history_date').pk}/",
+        f"/admin/knowledge/matchrule/{rule_draft.object_id}/change/",
+        "/admin/knowledge/revision/",
+        f"/admin/knowledge/revision/{tip_draft.pk}/change/",
+        f"/admin/knowledge/revision/{rule_draft.pk}/change/",
+        f"/admin/knowledge/revision/{tip_draft.pk}/preview/",
+    ]
+
+
+def refusal_pages(owner, episode):
+    """The pages that refuse a request, as (name, response), each got the way a visitor would.
+
+    They answer a POST, so they are not in the lists of addresses above; the browser tests
+    reach the 429 and two-tabs pages through their forms (tests/browser/test_refusal_pages.py).
+    """
+    visitor = Client()
+    too_large = visitor.generic(
+        "POST", "/diary/import/", CONTENT_LENGTH=str(settings.REQUEST_MAX_BYTES + 1)
+    )
+    with override_settings(CRAMPLOG_LOGIN_FAILURES_PER_HOUR=1):
+        for _ in range(2):
+            too_many = visitor.post("/accounts/login/", {"username": "x", "password": "wrong"})
+    owner_client = Client()
+    owner_client.force_login(owner, backend=BACKEND)
+    stale_tab = owner_client.post(
+        f"/diary/{episode.pk}/edit/",
+        {
+            "version": "2000-01-01T00:00:00+00:00",
+            "started_at": f"{timezone.localtime(episode.started_at):%Y-%m-%dT%H:%M}",
+            "duration": "90",
+            "foot": "left",
+            "locations": ["arch"],
+            "intensity": "3",
+            "notes": "from a stale tab",
+        },
+    )
+    assert (too_large.status_code, too_many.status_code, stale_tab.status_code) == (413, 429, 200)
+    return [("413", too_large), ("429", too_many), ("two-tabs", stale_tab)]
 
 
 def session_cookie(user, base_url):

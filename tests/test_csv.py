@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from diary import csvio
-from diary.models import Episode, Profile
+from diary.models import Episode, PendingImport, Profile
 
 from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
@@ -435,8 +435,8 @@ def test_confirming_twice_imports_once(owner_client, owner):
 def test_a_second_confirmation_that_finds_its_rows_already_imported_adds_nothing(
     owner_client, owner
 ):
-    # As when two clicks race past the session: the duplicate check runs again inside the
-    # transaction.
+    # As when the diary gained the same cramps since the preview: the duplicate check runs
+    # again inside the transaction.
     row = "2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,"
     preview = upload(owner_client, csv_file(row))
     EpisodeFactory(user=owner, started_at=datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
@@ -508,8 +508,8 @@ def test_bad_rows_are_listed_by_line_and_column_and_nothing_can_be_imported(owne
         by_line.setdefault(line, []).append(column)
     assert by_line == {
         3: ["duration_seconds", "intensity"],
-        4: ["started_at", "fluid_ml", "foot", "activity", "relief_helped", "locations"],
-        6: ["started_at", "duration_seconds", "intensity", "fluid_ml", "locations"],
+        4: ["started_at", "foot", "locations", "fluid_ml", "activity", "relief_helped"],
+        6: ["started_at", "duration_seconds", "locations", "intensity", "fluid_ml"],
         7: [""],
         8: ["notes"],
     }
@@ -521,7 +521,7 @@ def test_bad_rows_are_listed_by_line_and_column_and_nothing_can_be_imported(owne
     assert 'name="confirm"' not in content
     assert response.context["token"] is None
     assert not Episode.objects.exists()
-    assert "episode_import" not in owner_client.session
+    assert not PendingImport.objects.exists()
 
 
 def test_a_confirmation_after_a_preview_with_errors_imports_nothing(owner_client, owner):
@@ -593,7 +593,7 @@ def test_a_too_many_rows_file_is_refused_before_anything_is_checked(owner_client
 
     assert response.status_code == 200
     assert "more than 5,000 cramps" in response.content.decode()
-    assert "episode_import" not in owner_client.session
+    assert not PendingImport.objects.exists()
 
 
 def test_a_file_of_exactly_the_row_cap_can_be_imported(owner_client, owner):

@@ -4,7 +4,6 @@ import pytest
 from django.utils import timezone
 
 from diary.models import Profile
-from diary.views import month_start
 
 from .factories import EpisodeFactory, UserFactory
 from .htmlpage import Page
@@ -45,7 +44,7 @@ def test_home_lists_the_last_five_cramps_newest_first(owner_client, owner):
 
 def test_home_counts_this_months_cramps_against_last_months(owner_client, owner):
     zone = Profile.objects.get(user=owner).zone
-    first = month_start(timezone.localdate(timezone=zone))
+    first = timezone.localdate(timezone=zone).replace(day=1)
     first_noon = datetime.combine(first, time(12), tzinfo=zone)
     in_this_month = [first_noon, first_noon + timedelta(minutes=1)]
     in_last_month = [first_noon - timedelta(days=1)]

@@ -19,7 +19,9 @@ from .sitepages import (
     anonymous_pages,
     build_site,
     expected_status,
+    make_drafts,
     make_editor,
+    refusal_pages,
     signed_in_pages,
 )
 
@@ -54,7 +56,8 @@ def save(client, url, folder, name, expected_status=200):
 def test_every_page_is_valid_html(owner, tmp_path):
     command = validator_command()
     episode = build_site(owner)
-    editor = make_editor()
+    make_drafts(make_editor("author"))
+    editor = make_editor(reviewer=True)
     saved = {}
 
     for state, user, urls in (
@@ -68,6 +71,11 @@ def test_every_page_is_valid_html(owner, tmp_path):
         for number, url in enumerate(urls):
             path, url = save(client, url, tmp_path, f"{state}-{number:02d}", expected_status(url))
             saved[path.name] = f"{url} ({state})"
+
+    for name, response in refusal_pages(owner, episode):
+        path = tmp_path / f"refusal-{name}.html"
+        path.write_bytes(response.content)
+        saved[path.name] = f"the {name} page"
 
     # An invalid HTML document is not an error of the command: the exit code only says
     # whether there were messages, so the JSON report is what decides.

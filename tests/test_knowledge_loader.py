@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
-from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Tip
+from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Revision, Tip
+
+from .factories import UserFactory
 
 CONTENT = Path(__file__).resolve().parent.parent / "knowledge" / "content"
 
@@ -204,6 +206,51 @@ def test_loading_again_keeps_what_an_editor_changed_and_restores_what_was_delete
 
 
 @pytest.mark.django_db
+def test_a_renamed_cause_and_a_retuned_rule_stay_the_shipped_ones_when_loading_again(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    RedFlag.objects.filter(slug="long-cramp").update(slug="a-long-cramp")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+    before = snapshot()
+
+    output = load(content)
+
+    assert output.strip() == "Knowledge base up to date: nothing created or changed."
+    assert snapshot() == before
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["too-little-to-drink"]
+    assert MatchRule.objects.get(fact="fluids_below").value == "1200"
+
+
+@pytest.mark.django_db
+def test_reset_puts_back_a_renamed_slug_and_a_retuned_value_without_adding_rows(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+
+    load(content, "--reset")
+
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["dehydration"]
+    assert list(MatchRule.objects.values_list("value", flat=True).order_by("pk")) == [
+        "1500",
+        "900",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_editors_entry_under_a_shipped_slug_becomes_the_shipped_one_as_they_left_it(content):
+    own = Cause.objects.create(
+        title="Mine", slug="dehydration", summary="s", body="b", category="nerves"
+    )
+
+    load(content)
+
+    own.refresh_from_db()
+    assert (own.title, own.shipped_key) == ("Mine", "dehydration")
+    assert Cause.objects.count() == 1
+    assert MatchRule.objects.get(fact="fluids_below").cause == own
+
+
+@pytest.mark.django_db
 def test_reset_restores_the_shipped_text_and_links_on_purpose(content):
     load(content)
     Cause.objects.filter(slug="dehydration").update(body="Edited.", published=False)
@@ -232,13 +279,53 @@ def test_reset_restores_the_shipped_text_and_links_on_purpose(content):
 
 
 @pytest.mark.django_db
+def test_loading_again_leaves_drafts_alone(content):
+    load(content)
+    RedFlag.objects.get().delete()
+    draft = Revision.objects.save_draft(
+        Tip, Tip.objects.get().pk, UserFactory(), {"body": "A draft body."}
+    )
+
+    output = load(content)
+
+    assert "created 1 red flags" in output
+    draft.refresh_from_db()
+    assert (draft.status, draft.data) == ("draft", {"body": "A draft body."})
+    assert Tip.objects.get().body == "Keep a bottle nearby."
+
+
+@pytest.mark.django_db
+def test_reset_keeps_open_drafts_and_their_reviewer_sees_the_published_text_changed(content):
+    load(content)
+    cause = Cause.objects.get(slug="dehydration")
+    Cause.objects.filter(pk=cause.pk).update(body="Edited and approved.")
+    draft = Revision.objects.save_draft(Cause, cause.pk, UserFactory(), {"body": "A draft."})
+
+    output = load(content, "--reset")
+
+    draft.refresh_from_db()
+    cause.refresh_from_db()
+    assert cause.body == "Drink more."
+    assert cause.history.latest("history_date").history_change_reason == (
+        "Shipped text restored (load_knowledge --reset)"
+    )
+    assert (draft.status, draft.data) == ("draft", {"body": "A draft."})
+    assert draft.conflicts(cause.revised_values()) == ["body"]
+    assert "1 open drafts of restored entries are kept" in output
+
+
+@pytest.mark.django_db
 def test_a_quote_missing_from_its_article_stops_the_load_and_saves_nothing(content):
     catalogue = content / "catalogue.toml"
     catalogue.write_text(CATALOGUE.replace("needs a doctor.", "needs a nurse."))
 
-    with pytest.raises(CommandError, match="not found in article cramps-explained"):
+    with pytest.raises(CommandError, match="not found in article cramps-explained") as error:
         load(content)
 
+    assert (
+        "The closest passage is: “A cramp lasting longer than fifteen minutes needs a doctor.”"
+        in (str(error.value))
+    )
     assert not Article.objects.exists()
 
 

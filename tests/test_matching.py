@@ -2,14 +2,17 @@
 
 import pytest
 
+from diary.vocabulary import Hours
 from knowledge.matching import (
     CAUSE_THRESHOLD,
+    FACTS,
     MAX_CAUSES,
+    MIN_PERIOD_DAYS,
     RED_FLAG_THRESHOLD,
+    Period,
     Rule,
     Situation,
     evaluate,
-    is_night,
     validate_rule,
 )
 
@@ -20,6 +23,7 @@ def situation(**overrides):
         "intensity": 5,
         "foot": "left",
         "local_hour": 14,
+        "night": Hours(22, 6),
         "texts": {"fluids": "500 ml", "duration": "40 min", "time": "03:10", "activity": "running"},
         "labels": {"triggers": {"cold": "cold feet", "smoking": "smoking"}},
     }
@@ -102,8 +106,23 @@ def test_list_placeholders_name_only_the_logged_values_that_matched():
     ("hour", "night"),
     [(21, False), (22, True), (23, True), (0, True), (5, True), (6, False), (14, False)],
 )
-def test_night_runs_from_22_to_6(hour, night):
-    assert is_night(hour, (22, 6)) is night
+def test_a_night_across_midnight_runs_from_its_start_up_to_its_end(hour, night):
+    assert (hour in Hours(22, 6)) is night
+
+
+@pytest.mark.parametrize(
+    ("hour", "night"), [(23, False), (0, True), (4, True), (5, False), (12, False)]
+)
+def test_a_night_that_does_not_cross_midnight_holds_only_between_its_hours(hour, night):
+    assert (hour in Hours(0, 5)) is night
+
+
+def test_the_night_fact_uses_the_night_the_situation_was_given():
+    rules = [rule("poor-circulation", "night", "")]
+
+    assert evaluate(situation(local_hour=23, night=Hours(22, 6)), rules).causes
+    assert not evaluate(situation(local_hour=23, night=Hours(0, 5)), rules).causes
+    assert evaluate(situation(local_hour=3, night=Hours(0, 5)), rules).causes
 
 
 def test_a_rule_can_set_its_own_night_hours():
@@ -111,6 +130,86 @@ def test_a_rule_can_set_its_own_night_hours():
 
     assert evaluate(situation(local_hour=3), rules).causes
     assert not evaluate(situation(local_hour=23), rules).causes
+
+
+def test_every_fact_can_hold_and_can_fail():
+    """One situation where each fact holds and one where it does not, so no fact is dead."""
+    holds = situation(
+        fluid_ml=500,
+        activity="running",
+        triggers=frozenset({"cold"}),
+        symptoms=frozenset({"woke_me"}),
+        locations=frozenset({"toes"}),
+        duration_seconds=600,
+        intensity=8,
+        local_hour=3,
+        age=80,
+        conditions=frozenset({"diabetes"}),
+        medications=frozenset({"statin"}),
+        pregnant=True,
+        count_7d=7,
+        count_30d=12,
+    )
+    fails = situation(fluid_ml=None, duration_seconds=None, intensity=None, age=None)
+    values = {
+        "fluids_below": "1500",
+        "fluids_above": "400",
+        "activity_in": "running",
+        "trigger_any": "cold",
+        "symptom_any": "woke_me",
+        "location_any": "toes",
+        "foot_is": "left",
+        "duration_over": "300",
+        "intensity_at_least": "7",
+        "night": "",
+        "age_at_least": "65",
+        "condition_any": "diabetes",
+        "medication_any": "statin",
+        "pregnant": "",
+        "episodes_7d_at_least": "7",
+        "episodes_30d_at_least": "12",
+    }
+    cramp_facts = {name for name, fact in FACTS.items() if fact.scope == "cramp"}
+    assert set(values) == cramp_facts
+    for fact, value in values.items():
+        check = [rule("target", fact, value, weight=CAUSE_THRESHOLD)]
+        assert evaluate(holds, check).causes, fact
+        if fact != "foot_is":
+            assert not evaluate(fails, check).causes, fact
+    assert not evaluate(situation(foot="right"), [rule("t", "foot_is", "left")]).causes
+
+
+def period_rules():
+    return [
+        rule("frequent", "period_per_week_over", "3", weight=100, red=True, reason="{per_week}"),
+        rule("nights", "period_night_days_percent_over", "50", weight=100, red=True),
+    ]
+
+
+def test_a_period_with_more_than_three_cramps_a_week_raises_the_frequent_warning():
+    busy = Period(days=14, cramps=7, night_days=2, texts={"per_week": "7 in 14 days"})
+    calm = Period(days=14, cramps=6, night_days=2)
+
+    flags = evaluate(busy, period_rules()).red_flags
+    assert [(flag.target, flag.reasons) for flag in flags] == [("frequent", ["7 in 14 days"])]
+    assert evaluate(calm, period_rules()).red_flags == []
+
+
+def test_a_period_with_cramps_on_most_nights_raises_the_night_warning():
+    assert "nights" in [f.target for f in evaluate(Period(10, 6, 6), period_rules()).red_flags]
+    assert "nights" not in [f.target for f in evaluate(Period(10, 5, 5), period_rules()).red_flags]
+
+
+def test_a_period_shorter_than_a_week_raises_nothing():
+    assert evaluate(Period(MIN_PERIOD_DAYS - 1, 30, 6), period_rules()).red_flags == []
+    assert evaluate(Period(MIN_PERIOD_DAYS, 30, 6), period_rules()).red_flags
+
+
+def test_rules_about_periods_never_hold_for_one_cramp_and_the_reverse():
+    cramp_rule = [rule("frequent", "episodes_7d_at_least", "0", weight=100, red=True)]
+
+    assert evaluate(situation(), period_rules()).red_flags == []
+    assert evaluate(Period(30, 90, 30), cramp_rule).red_flags == []
 
 
 def test_a_valid_rule_has_no_errors():

@@ -9,6 +9,8 @@ from django.test.utils import CaptureQueriesContext
 
 from diary import patterns
 from diary.models import Episode
+from diary.vocabulary import Hours
+from knowledge.models import MatchRule, RedFlag
 
 from .factories import EpisodeFactory
 
@@ -20,8 +22,8 @@ def at(day, hour, minute=0, zone=BERLIN):
 
 
 def row(day, hour=3, duration=60, intensity=5, **fields):
+    """An unsaved episode with its local date and hour given, as patterns reads them."""
     values = {
-        "pk": 0,
         "local_date": day,
         "local_hour": hour,
         "duration_seconds": duration,
@@ -36,7 +38,7 @@ def row(day, hour=3, duration=60, intensity=5, **fields):
         "fluid_ml": None,
     }
     values.update(fields)
-    return patterns.Row(**values)
+    return Episode(**values)
 
 
 def test_a_months_totals_are_counted_by_hand():
@@ -83,13 +85,43 @@ def test_hours_blocks_night_and_weekdays():
         row(date(2026, 3, 4), 14),
     ]
 
-    hours = patterns.hours(rows)
+    hours = patterns.hours(rows, Hours(22, 6))
     weekdays = dict(patterns.weekdays(rows))
 
     assert hours["night"] == 2 and hours["day"] == 1
     assert dict(hours["blocks"])["22–24"] == 1
     assert dict(hours["blocks"])["04–06"] == 1
     assert weekdays["Monday"] == 2 and weekdays["Wednesday"] == 1
+
+
+def test_a_night_that_does_not_cross_midnight_counts_only_its_own_hours():
+    rows = [row(date(2026, 3, 2), hour=hour) for hour in (23, 0, 4, 5)]
+
+    hours = patterns.hours(rows, Hours(0, 5))
+
+    assert (hours["night"], hours["day"]) == (2, 2)
+    assert str(hours["window"]) == "00:00 to 05:00"
+
+
+def test_the_figures_carry_their_charts_with_short_labels():
+    rows = [row(date(2026, 3, 2), hour=23), row(date(2026, 3, 4), hour=14)]
+
+    figures = patterns.figures(
+        rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1), Hours(22, 6)
+    )
+
+    assert [bar["label"] for bar in figures["hour_bars"]["bars"]][:2] == ["00", "02"]
+    counts = [bar["count"] for bar in figures["hour_bars"]["bars"]]
+    assert (counts[7], counts[11], sum(counts)) == (1, 1, 2)
+    assert [bar["label"] for bar in figures["weekday_bars"]["bars"]] == [
+        "Mon",
+        "Tue",
+        "Wed",
+        "Thu",
+        "Fri",
+        "Sat",
+        "Sun",
+    ]
 
 
 def test_hydration_gives_the_median_and_the_share_after_low_intake():
@@ -114,27 +146,6 @@ def test_what_helped_counts_tries_and_outcomes():
     assert relief["stretch"]["tried"] == 2 and relief["stretch"]["yes"] == 1
     assert relief["stretch"]["no"] == 1
     assert relief["heat"]["tried"] == 1
-
-
-def test_a_month_with_cramps_on_most_nights_raises_the_night_warning():
-    rows = [row(date(2026, 3, d), hour=2) for d in range(1, 20)]
-
-    slugs = [
-        slug
-        for slug, _ in patterns.period_warnings(
-            rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1)
-        )
-    ]
-
-    assert slugs == ["persistent-night-cramps", "frequent-unexplained"]
-
-
-def test_a_quiet_month_raises_no_warning():
-    rows = [row(date(2026, 3, 3), hour=15), row(date(2026, 3, 20), hour=2)]
-
-    assert (
-        patterns.period_warnings(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1)) == []
-    )
 
 
 def test_the_calendar_shades_by_count_and_keeps_the_worst_pain():
@@ -312,3 +323,81 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, url):
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login/")
+
+
+@pytest.fixture
+def shipped_rules(knowledge):
+    """The shipped rules, loaded once per session (tests/conftest.py)."""
+
+
+def month_red_flags(client, url="/diary/2026/03/"):
+    response = client.get(url)
+    assert response.status_code == 200
+    return [(flag.slug, reasons) for flag, reasons in response.context["advice"].red_flags]
+
+
+def test_a_month_with_cramps_on_most_nights_raises_the_shipped_period_warnings(
+    shipped_rules, owner, owner_client
+):
+    for day in range(1, 20):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, day), 2))
+
+    flags = dict(month_red_flags(owner_client))
+
+    assert flags["persistent-night-cramps"] == ["Cramps came at night on 19 of 31 days."]
+    assert flags["frequent-unexplained"] == ["You logged 19 cramps in 31 days, about 4.3 a week."]
+
+
+def test_a_quiet_month_raises_no_period_warning(shipped_rules, owner, owner_client):
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 3), 15))
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 20), 2))
+
+    assert month_red_flags(owner_client) == []
+
+
+def test_a_period_warning_follows_its_red_flag_when_an_editor_renames_it(
+    shipped_rules, owner, owner_client
+):
+    RedFlag.objects.filter(slug="frequent-unexplained").update(slug="see-a-doctor-often")
+    for day in range(1, 20):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, day), 14))
+
+    assert [slug for slug, _ in month_red_flags(owner_client)] == ["see-a-doctor-often"]
+
+
+def test_an_editor_can_change_when_the_frequent_warning_is_raised(
+    shipped_rules, owner, owner_client
+):
+    for day in range(1, 20, 3):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, day), 14))
+    assert month_red_flags(owner_client) == []
+
+    MatchRule.objects.filter(fact="period_per_week_over").update(value="1")
+
+    assert [slug for slug, _ in month_red_flags(owner_client)] == ["frequent-unexplained"]
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "night", "day"), [(0, 5, 2, 1), (22, 6, 3, 0), (23, 2, 2, 1)]
+)
+def test_the_month_page_counts_and_names_the_configured_night(
+    settings, owner, owner_client, start, end, night, day
+):
+    settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR = start, end
+    for hour in (23, 1, 4):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, 10), hour))
+
+    response = owner_client.get("/diary/2026/03/")
+
+    hours = response.context["figures"]["hours"]
+    assert (hours["night"], hours["day"]) == (night, day)
+    assert f"At night ({start:02d}:00 to {end:02d}:00)" in response.content.decode()
+
+
+def test_the_report_names_the_configured_night(settings, owner, owner_client):
+    settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR = 1, 5
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 10), 3))
+
+    html = owner_client.get("/diary/report/", {"start": "2026-03-01", "end": "2026-03-31"})
+
+    assert "At night (01:00 to 05:00): <strong>1</strong>" in html.content.decode()

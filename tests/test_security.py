@@ -1,4 +1,3 @@
-import io
 import logging
 import os
 import subprocess
@@ -33,6 +32,7 @@ def production_env(tmp_path, **extra):
         DJANGO_ALLOWED_HOSTS="example.org",
         DJANGO_HTTPS="1",
         CRAMPLOG_VAR_DIR=str(tmp_path),
+        EMAIL_HOST="smtp.example.org",
     )
     env.update(extra)
     return env
@@ -107,7 +107,7 @@ def assert_strict_csp(response):
         ("/knowledge/", 200),
         ("/healthz", 200),
         ("/static/css/app.css", 200),
-        ("/admin/login/", 200),
+        ("/admin/login/", 302),
         ("/no-such-page/", 404),
     ],
 )
@@ -128,15 +128,13 @@ def test_every_personal_page_carries_a_strict_content_security_policy(owner_clie
     assert_strict_csp(response)
 
 
-@pytest.mark.parametrize(
-    "path", ["/admin/", "/admin/diary/episode/", "/admin/diary/episode/{pk}/change/"]
-)
+@pytest.mark.parametrize("path", ["/admin/", "/admin/auth/user/", "/admin/auth/user/{pk}/change/"])
 def test_the_admin_works_under_the_content_security_policy(client, db, path):
     admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
-    episode = EpisodeFactory(user=admin)
+    EpisodeFactory(user=admin)
     client.force_login(admin)
 
-    response = client.get(path.format(pk=episode.pk))
+    response = client.get(path.format(pk=admin.pk))
 
     assert response.status_code == 200
     assert_strict_csp(response)
@@ -244,7 +242,7 @@ def test_the_same_person_from_another_address_can_still_log_in(client, owner):
 
 
 def test_behind_the_https_proxy_the_address_is_the_one_the_proxy_added(client, owner, settings):
-    settings.SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    settings.CRAMPLOG_TRUSTED_PROXIES = 1
     for attempt in range(1, 6):
         # Whatever the client puts first, the proxy appends the address it saw last.
         response = client.post(
@@ -343,16 +341,6 @@ def test_a_form_posted_without_its_csrf_token_gets_a_friendly_403(owner, db):
     assert "CSRF" not in response.content.decode()
 
 
-@pytest.fixture
-def log_output():
-    """What the configured console handler writes, the way it would reach the server's logs."""
-    handler = next(h for h in logging.getLogger().handlers if h.get_name() == "console")
-    stream = io.StringIO()
-    previous = handler.setStream(stream)
-    yield stream
-    handler.setStream(previous)
-
-
 @pytest.mark.urls("tests.error_urls")
 def test_a_server_error_is_logged_with_user_id_and_address_but_not_what_was_sent(
     owner_client, owner, caplog, log_output
@@ -415,18 +403,6 @@ def test_notes_are_shown_as_text_on_every_page_that_shows_them(owner_client, own
         if path in pages_showing_notes:
             assert escaped in content, path
     assert "<script>alert" not in owner_client.get(f"/diary/{episode.pk}/").content.decode()
-
-
-@pytest.mark.parametrize(("notes", "escaped"), XSS_NOTES)
-def test_notes_are_shown_as_text_in_the_admin(client, db, notes, escaped):
-    admin = UserFactory(username="admin", is_staff=True, is_superuser=True)
-    episode = EpisodeFactory(notes=notes)
-    client.force_login(admin)
-
-    content = client.get(f"/admin/diary/episode/{episode.pk}/change/").content.decode()
-
-    assert escaped in content
-    assert notes not in content or notes == escaped
 
 
 def test_template_syntax_in_notes_is_never_evaluated(owner_client, owner):

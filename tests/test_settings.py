@@ -33,14 +33,14 @@ print(json.dumps({
 """
 
 
-def run_python(code, tmp_path, **env):
+def python(code, tmp_path, **env):
     clean = {
         "PATH": os.environ["PATH"],
         "DJANGO_SETTINGS_MODULE": "cramplog.settings",
         "CRAMPLOG_VAR_DIR": str(tmp_path / "var"),
         **env,
     }
-    result = subprocess.run(
+    return subprocess.run(
         [sys.executable, "-c", code],
         cwd=BASE_DIR,
         env=clean,
@@ -49,6 +49,10 @@ def run_python(code, tmp_path, **env):
         timeout=60,
         check=False,
     )
+
+
+def run_python(code, tmp_path, **env):
+    result = python(code, tmp_path, **env)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -154,3 +158,42 @@ def test_the_test_database_connection_uses_the_same_sqlite_options(db):
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only")
 def test_postgresql_is_reached_through_psycopg(db):
     assert connection.Database.__name__ == "psycopg"
+
+
+def settings_failure(tmp_path, **env):
+    """The message of the error the settings module raises with this environment."""
+    result = python("from django.conf import settings; settings.DEBUG", tmp_path, **env)
+    assert result.returncode != 0
+    return result.stderr.strip().splitlines()[-1]
+
+
+@pytest.mark.parametrize("name", ["DJANGO_HTTPS", "DJANGO_DEBUG", "EMAIL_USE_TLS"])
+def test_a_typo_in_a_yes_or_no_setting_stops_the_app_instead_of_meaning_no(tmp_path, name):
+    message = settings_failure(tmp_path, EMAIL_HOST="mail.example", **{name: "ture"})
+
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured")
+    assert f"{name}='ture'" in message
+
+
+@pytest.mark.parametrize(
+    ("env", "name"),
+    [
+        ({"CRAMPLOG_NIGHT_START_HOUR": "24"}, "CRAMPLOG_NIGHT_START_HOUR"),
+        ({"CRAMPLOG_NIGHT_END_HOUR": "six"}, "CRAMPLOG_NIGHT_END_HOUR"),
+        ({"CRAMPLOG_NIGHT_START_HOUR": "6"}, "must differ"),
+        ({"CRAMPLOG_BACKUP_KEEP_DAYS": "-1"}, "CRAMPLOG_BACKUP_KEEP_DAYS"),
+        ({"EMAIL_HOST": "mail.example", "EMAIL_PORT": "smtp"}, "EMAIL_PORT"),
+    ],
+)
+def test_a_number_setting_out_of_range_stops_the_app_and_names_it(tmp_path, env, name):
+    message = settings_failure(tmp_path, **env)
+
+    assert message.startswith("django.core.exceptions.ImproperlyConfigured")
+    assert name in message
+
+
+def test_yes_or_no_settings_accept_the_usual_words(tmp_path):
+    for word in ("1", "true", "Yes", "on"):
+        assert read_settings(tmp_path, DJANGO_DEBUG=word)["DEBUG"] is True
+    for word in ("0", "false", "No", "off", ""):
+        assert read_settings(tmp_path, DJANGO_DEBUG=word)["DEBUG"] is False

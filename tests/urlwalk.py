@@ -30,10 +30,12 @@ PUBLIC_NAMES = {
     "password_reset_done",
     "password_reset_confirm",
     "password_reset_complete",
+    "admin_login",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
+STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
 POST_ONLY = {"diary/quick/"}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
@@ -52,7 +54,7 @@ def walk(patterns, prefix="", namespace=None):
 def personal_routes():
     routes = []
     for route, name, namespace, pattern in walk(get_resolver().url_patterns):
-        if namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES or name in PUBLIC_NAMES:
+        if namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES or name in PUBLIC_NAMES | STAFF_NAMES:
             continue
         # Only path() routes can be filled in; a re_path() here would need handling.
         assert hasattr(pattern, "converters"), f"cannot fill in the regex route {route}"

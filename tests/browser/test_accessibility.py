@@ -14,6 +14,7 @@ from tests.sitepages import (
     build_site,
     expected_status,
     knowledge_pages,
+    make_drafts,
     make_editor,
     session_cookie,
     signed_in_pages,
@@ -90,7 +91,9 @@ def audit(views, urls):
 @pytest.fixture
 def site(db, live_server):
     owner = UserFactory(username="ana")
-    return {"owner": owner, "episode": build_site(owner), "editor": make_editor()}
+    episode = build_site(owner)
+    make_drafts(make_editor("author"))
+    return {"owner": owner, "episode": episode, "editor": make_editor(reviewer=True)}
 
 
 @pytest.mark.parametrize("audience", ["signed-in", "anonymous", "editor"])

@@ -1,5 +1,6 @@
 """Longer journeys in chromium: two months of cramps to a printed report and a CSV moved to
-another account, and an editor changing a tip in the admin and taking the change back."""
+another account, and a change to a tip drafted by an editor, approved by a reviewer and read by
+a person; restoring an old version makes a draft too."""
 
 import csv
 import re
@@ -14,7 +15,9 @@ from playwright.sync_api import expect
 from diary.models import Episode
 from knowledge.models import Tip
 from tests.factories import PASSWORD, UserFactory
-from tests.sitepages import build_site, make_editor
+from tests.sitepages import build_site, make_editor, make_reviewer
+
+from .conftest import DESKTOP, PHONE, open_page
 
 pytestmark = pytest.mark.browser
 
@@ -125,12 +128,13 @@ def test_two_months_of_cramps_become_a_report_and_a_csv_for_another_account(page
     assert sorted(imported.values_list(*fields)) == sorted(original.values_list(*fields))
 
 
-def test_an_editor_changes_a_tip_and_restores_the_earlier_version(page, db):
+def test_an_editor_drafts_a_tip_change_a_reviewer_approves_it_and_a_person_sees_it(
+    browser, live_server, page, db
+):
     build_site(UserFactory(username="reader"))
     make_editor("eddie")
+    make_reviewer("rita")
     tip = Tip.objects.filter(published=True).order_by("slug").first()
-    old_first_line = tip.body.strip().splitlines()[0]
-    versions = tip.history.count()
     new_text = "Editors' test: drink a glass of water before bed."
 
     log_in(page, "eddie", path="/admin/login/")
@@ -138,24 +142,58 @@ def test_an_editor_changes_a_tip_and_restores_the_earlier_version(page, db):
     page.get_by_role("link", name="Tips").click()
     page.get_by_role("link", name=tip.title, exact=True).click()
     page.get_by_label("Body").fill(new_text)
-    page.get_by_role("button", name="Save", exact=True).click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
-
-    page.goto(f"/knowledge/tips/{tip.slug}/")
+    page.get_by_label("Note for the reviewer").fill("Shorter and clearer.")
+    page.get_by_role("button", name="Save and submit for review").click()
+    expect(page.locator(".messagelist")).to_contain_text("saved as a draft and waits for review")
+    expect(page.get_by_role("heading", name="Review a draft")).to_be_visible()
+    expect(page.locator(".review-changes ins")).to_contain_text(new_text)
+    page.get_by_role("link", name="Preview").click()
     expect(page.get_by_role("main")).to_contain_text(new_text)
+    expect(page.get_by_role("main")).to_contain_text("people do not see this version")
 
+    reader, reader_page, reader_watch = open_page(browser, live_server, PHONE)
+    reader_page.goto(f"/knowledge/tips/{tip.slug}/")
+    expect(reader_page.get_by_role("main")).not_to_contain_text(new_text)
+
+    reviewer, reviewer_page, reviewer_watch = open_page(browser, live_server, DESKTOP)
+    log_in(reviewer_page, "rita", path="/admin/login/")
+    reviewer_page.get_by_role("link", name="Drafts").first.click()
+    expect(reviewer_page.get_by_role("heading", name="Drafts waiting for review")).to_be_visible()
+    reviewer_page.get_by_role("link", name=f"Change to tip “{tip.title}”").click()
+    expect(reviewer_page.get_by_text("Shorter and clearer.")).to_be_visible()
+    reviewer_page.get_by_label("Comment").fill("Clear and correct.")
+    reviewer_page.get_by_role("button", name="Approve and publish").click()
+    expect(reviewer_page.locator(".messagelist")).to_contain_text("approved and published")
+
+    reader_page.reload()
+    expect(reader_page.get_by_role("main")).to_contain_text(new_text)
+    history = tip.history.latest("history_date")
+    assert history.history_user.username == "rita"
+    assert history.history_change_reason.endswith("by eddie")
+    for context, watch in ((reader, reader_watch), (reviewer, reviewer_watch)):
+        context.close()
+        watch.check()
+
+
+def test_restoring_an_earlier_version_makes_a_draft_for_review(page, db):
+    build_site(UserFactory(username="reader"))
+    make_editor("eddie")
+    tip = Tip.objects.filter(published=True).order_by("slug").first()
+    tip.body = "A mistaken edit."
+    tip.save()
+    versions = tip.history.count()
+    original_first_line = tip.history.earliest("history_date").body.strip().splitlines()[0]
+
+    log_in(page, "eddie", path="/admin/login/")
     page.goto(f"/admin/knowledge/tip/{tip.pk}/change/")
     page.get_by_role("link", name="History").click()
     created = page.locator("#change-history tbody tr").filter(has_text="Created")
     created.get_by_role("link").first.click()
-    expect(page.get_by_label("Body")).to_have_value(re.compile(re.escape(old_first_line)))
-    page.get_by_role("button", name="Revert").click()
-    expect(page.locator(".messagelist")).to_contain_text("was changed successfully")
+    expect(page.get_by_label("Body")).to_have_value(re.compile(re.escape(original_first_line)))
+    page.get_by_role("button", name="Restore as a draft").click()
 
+    expect(page.locator(".messagelist")).to_contain_text("A draft restoring this version is saved")
+    expect(page.get_by_role("heading", name="Review a draft")).to_be_visible()
     page.goto(f"/knowledge/tips/{tip.slug}/")
-    expect(page.get_by_role("main")).not_to_contain_text(new_text)
-    expect(page.get_by_role("main")).to_contain_text(old_first_line.lstrip("#*- ").strip())
-    tip.refresh_from_db()
-    assert new_text not in tip.body
-    # One version for the change and one for the restore; the loader's own stay.
-    assert tip.history.count() == versions + 2
+    expect(page.get_by_role("main")).to_contain_text("A mistaken edit.")
+    assert tip.history.count() == versions

@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from diary.models import Episode, Profile
+from diary.vocabulary import Trigger, night
 
 PREFIX = "demo-"
 # Public on purpose: printed in --help, and it only guards made-up demo diaries.
@@ -42,17 +43,6 @@ DAY_ACTIVITIES = [
     ("sport", 7),
     ("stretching", 5),
     ("resting", 10),
-]
-TRIGGERS = [
-    "intense_exercise",
-    "no_warmup",
-    "long_standing",
-    "long_sitting",
-    "tight_footwear",
-    "high_heels",
-    "cold",
-    "heavy_sweating",
-    "alcohol",
 ]
 RELIEF = [("stretch", 40), ("massage", 25), ("walk", 20), ("flex_toes", 10), ("heat", 5)]
 NOTES = [
@@ -103,6 +93,7 @@ class Command(BaseCommand):
         self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, no secrets
         self.today = date.today()
         self.now = datetime.now(UTC)
+        self.night = night()
 
         removed = self.remove_earlier_demo_people()
         plan = [("decade", DECADE_DAYS), ("year", YEAR_DAYS)]
@@ -185,14 +176,15 @@ class Command(BaseCommand):
 
     def episode(self, user, zone_name, started_at, hour):
         rng = self.rng
-        night = hour >= 22 or hour < 6
+        at_night = hour in self.night
         locations = {pick(rng, LOCATIONS)}
         if rng.random() < 0.2:
             locations.add(pick(rng, LOCATIONS))
-        activity = "sleeping" if night and rng.random() < 0.85 else pick(rng, DAY_ACTIVITIES)
+        activity = "sleeping" if at_night and rng.random() < 0.85 else pick(rng, DAY_ACTIVITIES)
         if rng.random() < 0.1:
             activity = ""
         relief = [pick(rng, RELIEF)] if rng.random() < 0.7 else []
+        triggers = rng.sample(Trigger.values, rng.choice([1, 1, 2])) if rng.random() < 0.3 else []
         episode = Episode(
             user=user,
             started_at=started_at,
@@ -204,7 +196,7 @@ class Command(BaseCommand):
             intensity=min(10, max(1, round(rng.gauss(6, 1.8)))),
             fluid_ml=round(rng.gauss(1700, 500), -1) if rng.random() < 0.6 else None,
             activity=activity,
-            triggers=rng.sample(TRIGGERS, rng.choice([1, 1, 2])) if rng.random() < 0.3 else [],
+            triggers=triggers,
             symptoms=["woke_me"] if activity == "sleeping" and rng.random() < 0.7 else [],
             relief=relief,
             relief_helped=rng.choice(["yes", "yes", "partly", "no"]) if relief else "",

@@ -1,7 +1,9 @@
 """Load the shipped articles, catalogue and matching rules into the database.
 
 Safe to run on every start: it only adds shipped entries that are missing, so whatever an
-editor changed in the admin stays as it is. --reset puts the shipped text back on purpose.
+editor changed in the admin, published or still a draft, stays as it is. --reset puts the
+shipped text back on purpose; drafts are never touched, and a draft of a restored entry then
+shows its reviewer that the published version changed under it.
 """
 
 import tomllib
@@ -11,8 +13,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from knowledge import matching
-from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Tip
+from knowledge import markup, matching
+from knowledge.models import Article, Cause, Citation, MatchRule, RedFlag, Revision, Tip
 
 CONTENT_DIR = Path(__file__).resolve().parents[2] / "content"
 ENTRY_FIELDS = {
@@ -48,6 +50,7 @@ class Command(BaseCommand):
         check_citations(catalogue, bodies)
         names = ["articles", "causes", "tips", "red_flags", "citations", "rules"]
         self.created, self.updated = dict.fromkeys(names, 0), dict.fromkeys(names, 0)
+        self.drafts = 0
         with transaction.atomic():
             self.load_articles(catalogue.get("articles", []), bodies, reset)
             for section in ("causes", "red_flags", "tips"):
@@ -67,16 +70,33 @@ class Command(BaseCommand):
         created, updated = describe(self.created), describe(self.updated)
         if not created and not updated:
             return "Knowledge base up to date: nothing created or changed."
-        return "Knowledge base loaded: created {}; restored {}.".format(
+        summary = "Knowledge base loaded: created {}; restored {}.".format(
             created or "nothing", updated or "nothing"
         )
+        if self.drafts:
+            summary += (
+                f" {self.drafts} open drafts of restored entries are kept; their reviewers "
+                "will see that the published version changed."
+            )
+        return summary
 
-    def save(self, model, lookup, fields, reset, name):
-        """Create the row if missing; with reset, also put shipped values back. -> (obj, touched)"""
-        obj = model.objects.filter(**lookup).first()
+    def save(self, model, key, fields, reset, name, natural):
+        """Create the row if missing; with reset, also put shipped values back. -> (obj, touched)
+
+        The row is found by the key it was shipped under, so an editor's renamed cause or
+        retuned rule is still the shipped one, not a reason to add it again. A row an editor
+        made under the shipped name (`natural`: the slug, or a rule's target, fact and value)
+        becomes the shipped one, kept as the editor left it.
+        """
+        obj = model.objects.filter(shipped_key=key).first()
         if obj is None:
-            obj = model(**lookup, **fields)
+            obj = model.objects.filter(shipped_key="", **natural).first()
+            if obj is not None:
+                model.objects.filter(pk=obj.pk).update(shipped_key=key)
+        if obj is None:
+            obj = model(shipped_key=key, **fields)
             full_clean(obj, name)
+            obj._change_reason = "Shipped content loaded"
             obj.save()
             self.count(self.created, name)
             return obj, True
@@ -84,31 +104,35 @@ class Command(BaseCommand):
             for field, value in fields.items():
                 setattr(obj, field, value)
             full_clean(obj, name)
+            obj._change_reason = "Shipped text restored (load_knowledge --reset)"
             obj.save()
             self.count(self.updated, name)
+            self.drafts += Revision.objects.open().of(model, obj.pk).count()
         return obj, reset
 
     def load_articles(self, articles, bodies, reset):
         for item in articles:
             fields = {
                 "title": item["title"],
+                "slug": item["slug"],
                 "source_file": item.get("source_file", ""),
                 "body": bodies[item["slug"]],
                 "editor_note": item.get("editor_note", "").strip(),
                 "published": True,
             }
-            self.save(Article, {"slug": item["slug"]}, fields, reset, "articles")
+            self.save(Article, item["slug"], fields, reset, "articles", {"slug": item["slug"]})
 
     def load_entries(self, section, items, reset):
         model = ENTRY_MODELS[section]
         for item in items:
             fields = {name: item[name].strip() for name in ENTRY_FIELDS[section]}
-            fields["published"] = True
-            entry, touched = self.save(model, {"slug": item["slug"]}, fields, reset, section)
+            fields["slug"], fields["published"] = item["slug"], True
+            natural = {"slug": item["slug"]}
+            entry, touched = self.save(model, item["slug"], fields, reset, section, natural)
             if not touched:
                 continue
             if section == "tips":
-                causes = list(Cause.objects.filter(slug__in=item.get("causes", [])))
+                causes = list(Cause.objects.filter(shipped_key__in=item.get("causes", [])))
                 if len(causes) != len(set(item.get("causes", []))):
                     raise CommandError(f"Tip {item['slug']} names a cause that does not exist.")
                 if set(entry.causes.all()) != set(causes):
@@ -118,10 +142,11 @@ class Command(BaseCommand):
     def load_citations(self, section, entry, items):
         shipped = [(item["article"], item["quote"]) for item in items]
         existing = entry.citations.select_related("article")
-        if sorted((c.article.slug, c.quote) for c in existing) == sorted(shipped):
+        if sorted((c.article.shipped_key, c.quote) for c in existing) == sorted(shipped):
             return
         existing.delete()
-        articles = {a.slug: a for a in Article.objects.filter(slug__in={s for s, _ in shipped})}
+        keys = {key for key, _quote in shipped}
+        articles = {a.shipped_key: a for a in Article.objects.filter(shipped_key__in=keys)}
         for article_slug, quote in shipped:
             Citation.objects.create(
                 article=articles[article_slug], quote=quote, **{CITATION_FIELD[section]: entry}
@@ -129,8 +154,8 @@ class Command(BaseCommand):
         self.count(self.created, "citations", len(shipped))
 
     def load_rules(self, rules, reset):
-        causes = {c.slug: c for c in Cause.objects.all()}
-        red_flags = {r.slug: r for r in RedFlag.objects.all()}
+        causes = {c.shipped_key: c for c in Cause.objects.exclude(shipped_key="")}
+        red_flags = {r.shipped_key: r for r in RedFlag.objects.exclude(shipped_key="")}
         for number, item in enumerate(rules, start=1):
             if ("cause" in item) == ("red_flag" in item):
                 raise CommandError(f"Rule {number} must name either a cause or a red flag.")
@@ -140,13 +165,17 @@ class Command(BaseCommand):
             errors = matching.validate_rule(item["fact"], item.get("value", ""), item["reason"])
             if errors:
                 raise CommandError(f"Rule {number} is not valid: {errors}")
-            lookup = {
+            fields = {
                 name: targets[item[name]],
                 "fact": item["fact"],
                 "value": item.get("value", ""),
+                "weight": item["weight"],
+                "reason": item["reason"].strip(),
+                "published": True,
             }
-            fields = {"weight": item["weight"], "reason": item["reason"].strip(), "published": True}
-            self.save(MatchRule, lookup, fields, reset, "rules")
+            key = f"{name}:{item[name]}:{item['fact']}:{fields['value']}"
+            natural = {field: fields[field] for field in (name, "fact", "value")}
+            self.save(MatchRule, key, fields, reset, "rules", natural)
 
 
 def read_toml(path):
@@ -175,9 +204,11 @@ def check_citations(catalogue, bodies):
             for citation in item.get("citations", []):
                 body = bodies.get(citation["article"])
                 if body is None or citation["quote"] not in body:
+                    closest = markup.closest_passage(citation["quote"], body or "")
                     raise CommandError(
                         f"{item['slug']}: a quote is not found in article {citation['article']}: "
                         f"“{citation['quote'][:80]}”"
+                        + (f" The closest passage is: “{closest}”" if closest else "")
                     )
 
 

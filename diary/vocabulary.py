@@ -1,0 +1,140 @@
+"""The words and limits of the diary: what a cramp, a person and a night can be.
+
+One definition of each, imported by the models, forms, CSV, figures, the demo seed and the
+matcher in the knowledge app. Nothing here touches the database, so any module can import it.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import models
+
+# A cramp lasts from a second to two weeks; longer is a typing mistake, not a cramp.
+MIN_SECONDS = 1
+MAX_SECONDS = 14 * 24 * 60 * 60
+MAX_INTENSITY = 10
+# More than anyone drinks in a day.
+MAX_FLUID_ML = 15_000
+MAX_NOTES = 2_000
+# Python's dates end in 9999, and a calendar of December 9998 already reaches into it.
+FIRST_YEAR, LAST_YEAR = 1900, 9998
+# A phone's clock may run a little ahead of the server's.
+FUTURE_GRACE = timedelta(minutes=5)
+ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
+
+
+class FluidUnit(models.TextChoices):
+    ML = "ml", "Millilitres (ml)"
+    GLASS = "glass", "Glasses of 250 ml"
+    FLOZ = "floz", "US fluid ounces (fl oz)"
+
+
+class Condition(models.TextChoices):
+    DIABETES = "diabetes", "Diabetes"
+    THYROID = "thyroid", "Thyroid disorder"
+    KIDNEY = "kidney", "Kidney disease"
+    NEUROPATHY = "neuropathy", "Peripheral neuropathy (nerve damage)"
+    PAD = "pad", "Peripheral artery disease (PAD)"
+    PARKINSONS = "parkinsons", "Parkinson’s disease"
+    MOTOR_NEURON = "motor_neuron", "Motor neuron disease"
+
+
+class Medication(models.TextChoices):
+    DIURETIC = "diuretic", "A diuretic (water tablet)"
+    STATIN = "statin", "A statin (for cholesterol)"
+    ANTIPSYCHOTIC = "antipsychotic", "An antipsychotic"
+    OTHER = "other", "Another regular medicine"
+
+
+class Foot(models.TextChoices):
+    LEFT = "left", "Left"
+    RIGHT = "right", "Right"
+    BOTH = "both", "Both"
+
+
+class Location(models.TextChoices):
+    TOES = "toes", "Toes"
+    BALL = "ball", "Ball of the foot"
+    ARCH = "arch", "Arch"
+    HEEL = "heel", "Heel"
+    TOP = "top", "Top of the foot"
+    ANKLE = "ankle", "Ankle"
+    CALF = "calf", "Calf"
+
+
+class Activity(models.TextChoices):
+    SLEEPING = "sleeping", "Sleeping"
+    RESTING = "resting", "Resting or lying down"
+    SITTING = "sitting", "Sitting"
+    STANDING = "standing", "Standing"
+    WALKING = "walking", "Walking"
+    RUNNING = "running", "Running"
+    CYCLING = "cycling", "Cycling"
+    SPORT = "sport", "Other sport or exercise"
+    STRETCHING = "stretching", "Stretching"
+    OTHER = "other", "Something else"
+
+
+class Trigger(models.TextChoices):
+    INTENSE_EXERCISE = "intense_exercise", "Hard or unusual exercise"
+    NO_WARMUP = "no_warmup", "Exercise without warming up"
+    LONG_STANDING = "long_standing", "Standing for a long time"
+    LONG_SITTING = "long_sitting", "Sitting for a long time"
+    TIGHT_FOOTWEAR = "tight_footwear", "Tight or ill-fitting shoes"
+    HIGH_HEELS = "high_heels", "High heels"
+    COLD = "cold", "Cold feet or cold weather"
+    HEAVY_SWEATING = "heavy_sweating", "Heavy sweating"
+    ALCOHOL = "alcohol", "Alcohol"
+    SMOKING = "smoking", "Smoking"
+
+
+class Symptom(models.TextChoices):
+    NUMBNESS_TINGLING = "numbness_tingling", "Numbness or tingling"
+    WEAKNESS = "weakness", "Weakness in the foot or leg"
+    SWELLING = "swelling", "Swelling"
+    SKIN_CHANGE = "skin_change", "Change in skin colour or temperature"
+    PAIN_WALKING_EASES_REST = "pain_walking_eases_rest", "Pain when walking that eases with rest"
+    WOKE_ME = "woke_me", "It woke me up"
+
+
+class Relief(models.TextChoices):
+    STRETCH = "stretch", "Stretching"
+    MASSAGE = "massage", "Massage"
+    HEAT = "heat", "Heat"
+    COLD = "cold", "Cold pack"
+    WALK = "walk", "Walking on it"
+    FLEX_TOES = "flex_toes", "Flexing and spreading the toes"
+    MEDICATION = "medication", "Medicine"
+    NONE = "none", "Nothing"
+
+
+class Helped(models.TextChoices):
+    YES = "yes", "Yes"
+    PARTLY = "partly", "Partly"
+    NO = "no", "No"
+
+
+@dataclass(frozen=True)
+class Hours:
+    """The hours from `start` up to `end` on a 24-hour clock, across midnight when start > end."""
+
+    start: int
+    end: int
+
+    def __post_init__(self):
+        if not (0 <= self.start <= 23 and 0 <= self.end <= 23) or self.start == self.end:
+            raise ValueError("Hours run from 0 to 23, and start and end must differ.")
+
+    def __contains__(self, hour):
+        if self.start > self.end:
+            return hour >= self.start or hour < self.end
+        return self.start <= hour < self.end
+
+    def __str__(self):
+        return f"{self.start:02d}:00 to {self.end:02d}:00"
+
+
+def night():
+    """The site's night, from CRAMPLOG_NIGHT_START_HOUR to CRAMPLOG_NIGHT_END_HOUR."""
+    return Hours(settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR)

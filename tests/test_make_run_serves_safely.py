@@ -1,0 +1,131 @@
+"""gunicorn as `make run` starts it: slow clients cannot tie it up, oversized bodies are refused
+before they are sent, and the access log keeps no query strings."""
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from .test_concurrency import free_port
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+GUNICORN = Path(sys.executable).with_name("gunicorn")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    var_dir = tmp_path_factory.mktemp("var")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "CRAMPLOG_"))
+    }
+    env.update(
+        CRAMPLOG_VAR_DIR=str(var_dir),
+        DJANGO_ALLOWED_HOSTS="127.0.0.1",
+        DJANGO_SECRET_KEY="make-run-test-secret-key-" + "x" * 40,
+    )
+    for command in (["migrate", "--noinput"], ["collectstatic", "--noinput"]):
+        subprocess.run(
+            [sys.executable, "manage.py", *command],
+            cwd=BASE_DIR,
+            env=env,
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
+    port = free_port()
+    access_log = var_dir / "access.log"
+    process = subprocess.Popen(
+        [
+            str(GUNICORN),
+            "cramplog.wsgi",
+            "--config",
+            "gunicorn.conf.py",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--access-logfile",
+            str(access_log),
+        ],
+        cwd=BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(url + "/healthz", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or process.poll() is not None:
+                    raise
+                time.sleep(0.2)
+        yield {"port": port, "url": url, "access_log": access_log}
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def test_make_run_starts_gunicorn_with_this_configuration():
+    recipe = subprocess.run(
+        ["make", "-n", "-W", "setup", "run"], cwd=BASE_DIR, capture_output=True, text=True
+    ).stdout
+
+    assert "gunicorn cramplog.wsgi --config gunicorn.conf.py" in recipe
+
+
+def test_four_slow_header_sockets_do_not_block_the_health_check(server):
+    slow = []
+    try:
+        for _ in range(4):
+            sock = socket.create_connection(("127.0.0.1", server["port"]))
+            # Headers begun and never finished, as a slowloris client sends them.
+            sock.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: a")
+            slow.append(sock)
+        time.sleep(0.5)
+
+        with urllib.request.urlopen(server["url"] + "/healthz", timeout=5) as response:
+            assert (response.status, response.read()) == (200, b"ok")
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_a_50_mb_upload_is_answered_413_before_its_body_is_sent(server):
+    with socket.create_connection(("127.0.0.1", server["port"]), timeout=10) as sock:
+        sock.sendall(
+            b"POST /diary/import/ HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: multipart/form-data; boundary=x\r\n"
+            b"Content-Length: 52428800\r\n\r\n" + b"x" * 65536
+        )
+        answer = b""
+        while b"</html>" not in answer and (chunk := sock.recv(65536)):
+            answer += chunk
+
+    assert answer.startswith(b"HTTP/1.1 413 ")
+    assert b"too large" in answer
+
+
+def test_the_access_log_has_paths_without_their_query_strings(server):
+    for path in ["/knowledge/search/?q=statin+pregnant", "/diary/?location=calf&activity=sleeping"]:
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(server["url"] + path, timeout=10)
+
+    deadline = time.monotonic() + 10
+    while "/diary/" not in server["access_log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logged = server["access_log"].read_text()
+    assert '"GET /knowledge/search/ HTTP/1.1" 200' in logged
+    assert '"GET /diary/ HTTP/1.1" 302' in logged
+    for detail in ["statin", "pregnant", "calf", "sleeping", "?"]:
+        assert detail not in logged
