@@ -31,7 +31,7 @@ from diary.models import (
     Symptom,
     Trigger,
 )
-from diary.views import FIRST_YEAR, LAST_YEAR
+from diary.vocabulary import FIRST_YEAR, LAST_YEAR
 
 from .factories import EpisodeFactory
 
