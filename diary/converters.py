@@ -34,3 +34,15 @@ class EpisodeIdConverter:
 
     def to_url(self, value):
         return str(int(value))
+
+
+class ShareIdConverter:
+    """A share link's id: any number that fits in 64 bits, so a huge one is a plain 404."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(int(value))

@@ -21,7 +21,6 @@ from .vocabulary import (
     FIRST_YEAR,
     MAX_FLUID_ML,
     MAX_NOTES,
-    MAX_REPORT_DAYS,
     MAX_SHARE_NAME,
     ML_PER_UNIT,
     Activity,
@@ -427,15 +426,6 @@ class ReportForm(DateRangeForm):
         required=False,
         help_text="The table cuts notes short; this adds them in full after it.",
     )
-
-    def clean(self):
-        data = super().clean()
-        start, end = data.get("start"), data.get("end")
-        if start and end and (end - start).days >= MAX_REPORT_DAYS:
-            self.add_error(
-                "end", f"A report covers at most {MAX_REPORT_DAYS} days. Choose a shorter period."
-            )
-        return data
 
 
 class ShareForm(ReportForm):

@@ -292,6 +292,29 @@ def day_ranges(days):
     return runs
 
 
+# The weekly chart draws at most this many bars; longer periods put several weeks in a bar.
+WEEKLY_BARS = 26
+
+
+def stretches(weeks, size):
+    """Runs of `size` weeks, each with its cramps per week: a mean when it spans several."""
+    runs = []
+    for index in range(0, len(weeks), size):
+        run = weeks[index : index + size]
+        days = sum(week["days"] for week in run)
+        cramps = sum(week["cramps"] for week in run)
+        runs.append(
+            {
+                "first": run[0]["first"],
+                "last": run[-1]["last"],
+                "days": days,
+                "cramps": cramps,
+                "per_week": cramps if size == 1 else round(7 * cramps / days, 1),
+            }
+        )
+    return runs
+
+
 def summary(episodes, start, end, today, night):
     """Page one of the report: a period's figures in the order a doctor reads them.
 
@@ -300,17 +323,20 @@ def summary(episodes, start, end, today, night):
     advice and anything else the summary grows (check-ins, a self-experiment).
     """
     weeks = weekly(episodes, start, end, today)
+    size = max(1, -(-len(weeks) // WEEKLY_BARS))
+    runs = stretches(weeks, size)
     period = figures(episodes, start, end, today, night)
-    period["weeks"] = weeks
-    # Every fourth week's date under the bars once there are more than fit side by side.
-    step = 1 if len(weeks) <= 16 else 4
+    period["weeks"] = runs
+    period["weeks_per_bar"] = size
+    # A date under every bar while they fit side by side, under every other one beyond.
+    step = 1 if len(runs) <= 13 else 2
     period["week_bars"] = bars(
         [
-            (f"{week['first'].day} {week['first']:%b}" if index % step == 0 else "", week["cramps"])
-            for index, week in enumerate(weeks)
+            (f"{run['first'].day} {run['first']:%b}" if index % step == 0 else "", run["per_week"])
+            for index, run in enumerate(runs)
         ],
         height=60,
-        slot=36 if len(weeks) <= 16 else 12,
+        slot=36 if len(runs) <= 13 else 24,
     )
     # As tall as the weekly chart, so both write their numbers at one size on paper.
     blocks = period["hours"]["blocks"]

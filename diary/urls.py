@@ -5,6 +5,7 @@ from . import converters, views
 register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
+register_converter(converters.ShareIdConverter, "share")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -22,7 +23,7 @@ urlpatterns = [
     path("diary/import/", views.episode_import, name="episode_import"),
     path("diary/report/", views.report, name="report"),
     path("diary/shares/", views.shares, name="shares"),
-    path("diary/shares/<int:pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("diary/shares/<share:pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("share/<str:token>/", views.share, name="share"),
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),

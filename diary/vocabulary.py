@@ -22,8 +22,6 @@ FIRST_YEAR, LAST_YEAR = 1900, 9998
 # A phone's clock may run a little ahead of the server's.
 FUTURE_GRACE = timedelta(minutes=5)
 ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
-# A report for the doctor covers up to a year: its weekly chart then still fits the page.
-MAX_REPORT_DAYS = 366
 # The report's table cuts notes to about this many characters, with "…".
 NOTES_CUT = 120
 MAX_SHARE_NAME = 60

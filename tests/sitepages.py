@@ -7,11 +7,9 @@ signed out.
 
 import importlib
 from datetime import timedelta
-from io import StringIO
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -22,6 +20,9 @@ from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
+MISSING_PAGE = "/this-page-does-not-exist/"
+# Unknown, expired and revoked share links all answer with this one page.
+MISSING_SHARE = f"/share{MISSING_PAGE}"
 reviewers_migration = importlib.import_module("knowledge.migrations.0006_reviewers_group")
 
 
@@ -122,9 +123,8 @@ SHARE_TOKEN = "sitepages-share-token-made-for-the-page-checks"
 
 
 def build_site(owner):
-    """Load the knowledge base, fill the owner's diary and share two months of it; returns
-    the newest episode."""
-    call_command("load_knowledge", stdout=StringIO())
+    """Fill the owner's diary and share two months of it; returns the newest episode. The
+    knowledge base is loaded already."""
     newest = make_diary(owner)[-1]
     today = timezone.localdate()
     ShareLink.objects.create(
@@ -177,6 +177,11 @@ def signed_in_pages(episode):
     ]
 
 
+def expected_status(url):
+    """What each listed page answers: 200, and 404 for those that do not exist."""
+    return 404 if url in {MISSING_PAGE, MISSING_SHARE} else 200
+
+
 def anonymous_pages():
     return [
         "/",
@@ -186,10 +191,9 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
-        "/this-page-does-not-exist/",
+        MISSING_PAGE,
         f"/share/{SHARE_TOKEN}/",
-        # Unknown, expired and revoked links all answer with this one page.
-        "/share/this-page-does-not-exist/",
+        MISSING_SHARE,
         *knowledge_pages(),
     ]
 

@@ -133,7 +133,7 @@ REQUIRED_RED_FLAGS = [
 
 
 @pytest.fixture
-def content(tmp_path):
+def content(tmp_path, empty_knowledge):
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "cramps-explained.md").write_text(ARTICLE)
     (tmp_path / "catalogue.toml").write_text(CATALOGUE)
@@ -355,11 +355,6 @@ def shipped():
         return tomllib.load(file)
 
 
-@pytest.fixture
-def loaded(db):
-    load(CONTENT)
-
-
 def test_every_shipped_quote_is_word_for_word_in_its_article():
     catalogue = shipped()
     bodies = {
@@ -398,7 +393,7 @@ def test_the_mineral_erratum_is_recorded_and_the_tip_gives_the_magnesium_figure(
     assert "magnesium: 310 to 420 mg" in tips["balanced-minerals"]["body"]
 
 
-def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(loaded):
+def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(knowledge):
     for model, slugs in (
         (Cause, REQUIRED_CAUSES),
         (Tip, REQUIRED_RELIEF + REQUIRED_PREVENTION),
@@ -420,12 +415,12 @@ def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(
         assert citation.quote in citation.article.body
 
 
-def test_every_cause_and_red_flag_in_the_catalogue_is_reachable_by_a_shipped_rule(loaded):
+def test_every_cause_and_red_flag_in_the_catalogue_is_reachable_by_a_shipped_rule(knowledge):
     assert not Cause.objects.filter(rules__isnull=True).exists()
     assert not RedFlag.objects.filter(rules__isnull=True).exists()
 
 
-def test_loading_the_shipped_content_twice_changes_nothing(loaded):
+def test_loading_the_shipped_content_twice_changes_nothing(knowledge):
     before = snapshot()
 
     output = load(CONTENT)
@@ -434,7 +429,7 @@ def test_loading_the_shipped_content_twice_changes_nothing(loaded):
     assert snapshot() == before
 
 
-def test_every_shipped_citation_is_marked_on_its_article_page(loaded, client):
+def test_every_shipped_citation_is_marked_on_its_article_page(knowledge, client):
     pages = {}
     for citation in Citation.objects.select_related("article"):
         url = citation.article.get_absolute_url()

@@ -1,11 +1,9 @@
 """The report for the doctor: a hand-made diary, its summary and table checked by hand."""
 
-from datetime import date, datetime
-from io import StringIO
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -24,9 +22,8 @@ def at(day, hour):
 
 
 @pytest.fixture
-def diary(owner):
+def diary(knowledge, owner):
     """Four cramps in March 2026 and one in April, with every value chosen by hand."""
-    call_command("load_knowledge", stdout=StringIO())
     profile = owner.profile
     profile.fluid_unit = "glass"
     profile.birth_year = 1956
@@ -87,6 +84,7 @@ def test_the_summary_of_a_hand_made_month_is_counted_by_hand(diary, owner_client
     assert (totals["worst_intensity"], totals["mean_intensity"]) == (9, 5.0)
     assert [week["cramps"] for week in summary["weeks"]] == [2, 1, 1, 0, 0]
     assert [week["days"] for week in summary["weeks"]] == [7, 7, 7, 7, 3]
+    assert summary["weeks_per_bar"] == 1
     assert (summary["hours"]["night"], summary["hours"]["day"], summary["night_days"]) == (3, 1, 3)
     assert summary["feet"] == [("left", "Left", 2), ("right", "Right", 1), ("both", "Both", 1)]
     assert summary["hydration"]["median"] == 1500
@@ -172,11 +170,22 @@ def test_the_report_links_nowhere_inside_the_site(diary, owner_client):
     assert "<form" not in article
 
 
-def test_a_report_longer_than_a_year_is_refused_next_to_the_end_date(owner_client):
-    response = owner_client.get("/diary/report/", {"start": "2025-01-01", "end": "2026-03-01"})
+def test_a_long_report_draws_at_most_26_bars_of_cramps_per_week(owner, owner_client):
+    for week in range(0, 104, 2):  # a cramp every other week for two years
+        EpisodeFactory(
+            user=owner, started_at=datetime(2024, 3, 1, 3, tzinfo=BERLIN) + timedelta(weeks=week)
+        )
 
-    assert response.status_code == 400
-    assert "A report covers at most 366 days." in response.content.decode()
+    # 728 days: 104 weeks, in 26 bars of four.
+    response = owner_client.get("/diary/report/", {"start": "2024-03-01", "end": "2026-02-26"})
+
+    assert response.status_code == 200
+    summary = response.context["summary"]
+    assert summary["weeks_per_bar"] == 4
+    assert len(summary["weeks"]) == len(summary["week_bars"]["bars"]) == 26
+    # Four weeks of 28 days with two cramps: half a cramp a week.
+    assert {run["per_week"] for run in summary["weeks"]} == {0.5}
+    assert "Each bar is 4 weeks: their cramps per week, on average." in response.content.decode()
 
 
 def test_the_report_takes_as_many_queries_for_forty_cramps_as_for_four(diary, owner, owner_client):

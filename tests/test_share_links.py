@@ -291,3 +291,7 @@ def test_the_link_takes_as_many_queries_for_forty_cramps_as_for_two(owner, diary
         EpisodeFactory(user=owner, started_at=timezone.now() - timedelta(days=days, hours=1))
 
     assert queries() == few
+
+
+def test_a_share_id_too_large_for_the_database_is_a_plain_404(owner_client):
+    assert owner_client.post(f"/diary/shares/{'9' * 30}/revoke/").status_code == 404

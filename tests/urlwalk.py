@@ -12,8 +12,8 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from diary.converters import EpisodeIdConverter, MonthConverter, YearConverter
-from diary.models import Episode, Profile
+from diary.converters import EpisodeIdConverter, MonthConverter, ShareIdConverter, YearConverter
+from diary.models import Episode, Profile, ShareLink
 
 from .factories import PASSWORD
 
@@ -38,6 +38,8 @@ PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
 STAFF_NAMES = {"admin_view_on_site"}
+# Personal URLs that are actions: they answer a GET with 405.
+POST_ONLY = {"diary/quick/", "diary/shares/<share:pk>/revoke/"}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -66,13 +68,23 @@ PERSONAL_ROUTES = personal_routes()
 
 
 def fill(route, converters, episode):
-    """The route with the owner's episode, and its year and month, filled in."""
+    """The route with the owner's episode, and its year and month, filled in; a share link's
+    id is one of the owner's, made for the route if they have none."""
     values = {
         EpisodeIdConverter: episode.pk,
         IntConverter: episode.pk,
         YearConverter: f"{episode.local_date.year:04d}",
         MonthConverter: f"{episode.local_date.month:02d}",
     }
+
+    if ShareIdConverter in {type(converter) for converter in converters.values()}:
+        link = ShareLink.objects.owned_by(episode.user).first()
+        if link is None:
+            day = episode.local_date
+            link, _token = ShareLink.objects.issue(
+                user=episode.user, start=day, end=day, expires_in_days=7
+            )
+        values[ShareIdConverter] = link.pk
 
     def value(match):
         converter = type(converters[match["name"]])
@@ -83,7 +95,10 @@ def fill(route, converters, episode):
 
 
 def names_an_object(converters):
-    return any(isinstance(c, EpisodeIdConverter | IntConverter) for c in converters.values())
+    return any(
+        isinstance(c, EpisodeIdConverter | ShareIdConverter | IntConverter)
+        for c in converters.values()
+    )
 
 
 def post_data(episode):
@@ -102,6 +117,7 @@ def post_data(episode):
         "new_password1": "a brand new long password",
         "new_password2": "a brand new long password",
         "start": "2000-01-01",
+        "expires_in_days": "7",
         "end": timezone.localdate().isoformat(),
         "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
         "pk": episode.pk,
@@ -122,6 +138,7 @@ def snapshot(owner):
         "owner": list(user_model.objects.filter(pk=owner.pk).values()),
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
+        "share_links": list(ShareLink.objects.filter(user=owner).values()),
         "counts": (
             user_model.objects.count(),
             Profile.objects.count(),

@@ -5,10 +5,9 @@ them to a GP. A4 is what the issue measured; US Letter must fit as well. The PDF
 pypdf: its page count, and each page's text.
 """
 
-from io import BytesIO, StringIO
+from io import BytesIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from pypdf import PdfReader
 
@@ -26,7 +25,6 @@ def printed(page, url, paper="A4"):
 
 @pytest.fixture
 def quarter(db, live_server, page):
-    call_command("load_knowledge", stdout=StringIO())
     person = UserFactory(username="ines")
     last_day = timezone.localdate() - timezone.timedelta(days=1)
     first_day = three_months(person, last_day)
