@@ -156,6 +156,23 @@ class ArticleQuerySet(PublishedQuerySet):
         return self.filter(Q(title__icontains=query) | Q(body__icontains=query))
 
 
+def shipped_key():
+    return models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The shipped content this row was loaded from; empty for an editor's own.",
+    )
+
+
+def unique_shipped_key(name):
+    # Found by this key, a shipped row stays itself after an editor renames it or changes a
+    # rule's value, instead of load_knowledge adding the shipped one again beside it.
+    return models.UniqueConstraint(
+        fields=["shipped_key"], condition=~Q(shipped_key=""), name=f"{name}_shipped_key_unique"
+    )
+
+
 class Article(Revisable, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -183,6 +200,7 @@ class Article(Revisable, models.Model):
     )
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     history = HistoricalRecords()
     objects = ArticleQuerySet.as_manager()
@@ -201,6 +219,7 @@ class Article(Revisable, models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [unique_shipped_key("article")]
 
     def __str__(self):
         return self.title
@@ -240,6 +259,7 @@ class Entry(Revisable, Versioned):
     body = models.TextField(help_text="Markdown.")
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     objects = EntryQuerySet.as_manager()
 
@@ -266,6 +286,7 @@ class Cause(Entry):
             models.CheckConstraint(
                 condition=Q(category__in=Category.values), name="cause_category_valid"
             ),
+            unique_shipped_key("cause"),
         ]
 
     def get_absolute_url(self):
@@ -310,6 +331,7 @@ class Tip(Entry):
                 name="tip_general_is_relief",
                 violation_error_message="Only a relief tip can be a general relief step.",
             ),
+            unique_shipped_key("tip"),
         ]
 
     def get_absolute_url(self):
@@ -334,6 +356,7 @@ class RedFlag(Entry):
 
     class Meta(Entry.Meta):
         verbose_name = "red flag"
+        constraints = [unique_shipped_key("redflag")]
 
     def get_absolute_url(self):
         return reverse("knowledge:red_flag_detail", args=[self.slug])
@@ -439,6 +462,7 @@ class MatchRule(Revisable, Versioned):
     )
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     history = HistoricalRecords()
     objects = MatchRuleQuerySet.as_manager()
@@ -460,6 +484,7 @@ class MatchRule(Revisable, Versioned):
                 condition=Q(weight__gte=matching.MIN_WEIGHT, weight__lte=matching.MAX_WEIGHT),
                 name="matchrule_weight_range",
             ),
+            unique_shipped_key("matchrule"),
         ]
 
     def __str__(self):

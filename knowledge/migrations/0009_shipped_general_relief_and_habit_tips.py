@@ -1,7 +1,8 @@
 """Mark the shipped general relief steps and habit tips on databases loaded before the fields.
 
 The fields are new, so no editor has set them yet: this sets what catalogue.toml ships and
-changes nothing else. A tip an editor renamed or deleted is left alone.
+changes nothing else. Tips are found by the key they were shipped under, so a renamed one is
+found too; a deleted one is left alone.
 """
 
 from django.db import migrations
@@ -15,12 +16,12 @@ HABITS = {
 
 def mark_shipped_tips(apps, schema_editor):
     Tip = apps.get_model("knowledge", "Tip")
-    Tip.objects.filter(slug__in=GENERAL_RELIEF, kind="relief").update(general=True)
-    for slug, habits in HABITS.items():
-        Tip.objects.filter(slug=slug).update(habits=habits)
+    Tip.objects.filter(shipped_key__in=GENERAL_RELIEF, kind="relief").update(general=True)
+    for key, habits in HABITS.items():
+        Tip.objects.filter(shipped_key=key).update(habits=habits)
 
 
 class Migration(migrations.Migration):
-    dependencies = [("knowledge", "0007_tip_general_habits_article_source")]
+    dependencies = [("knowledge", "0008_tip_general_habits_article_source")]
 
     operations = [migrations.RunPython(mark_shipped_tips, migrations.RunPython.noop)]
