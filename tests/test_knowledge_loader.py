@@ -446,7 +446,9 @@ def test_the_fixture_catalogue_matches_the_shipped_format():
         assert set(fixture[section][0]) <= set(real[section][0])
 
 
-def test_the_shipped_catalogue_marks_the_general_relief_steps_habit_tips_and_source_kinds(loaded):
+def test_the_shipped_catalogue_marks_the_general_relief_steps_habit_tips_and_source_kinds(
+    knowledge,
+):
     general = set(Tip.objects.filter(general=True).values_list("slug", flat=True))
 
     assert general == {"stretch-opposite", "massage", "heat", "walk-on-it"}

@@ -6,10 +6,8 @@ red flags and notes. Disclosures stay closed, as a person first sees the page.
 
 import random
 from datetime import timedelta
-from io import StringIO
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 
 from tests.factories import EpisodeFactory, UserFactory
@@ -74,8 +72,7 @@ def heavy_cramp(user, started_at):
 
 
 @pytest.fixture
-def busy(db, live_server):
-    call_command("load_knowledge", stdout=StringIO())
+def busy(knowledge, live_server):
     person, runner = UserFactory(username="busy"), UserFactory(username="runner")
     now = timezone.now()
     busy_diary(person, now - timedelta(hours=2))
