@@ -15,6 +15,7 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from . import patterns
 from .durations import format_duration
@@ -410,7 +411,10 @@ class PendingImport(models.Model):
     objects = PendingImportQuerySet.as_manager()
 
     def __str__(self):
-        return f"Import of {len(self.rows)} cramps waiting since {self.created_at:%Y-%m-%d %H:%M}"
+        cramps = ngettext("%(count)d cramp", "%(count)d cramps", len(self.rows)) % {
+            "count": len(self.rows)
+        }
+        return f"Import of {cramps} waiting since {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class BucketQuerySet(models.QuerySet):

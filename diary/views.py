@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.http import content_disposition_header
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST, require_safe
 
 from . import advice, csvio, limits, patterns
@@ -215,9 +216,13 @@ def episode_delete(request, pk):
     return render(request, "diary/episode_confirm_delete.html", {"episode": episode})
 
 
-def month_or_none(year, month):
-    """The first day of a month the diary can show, or None beyond its years."""
-    return date(year, month, 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+def month_or_none(year, month, today=None):
+    """The first day of a month the diary can show, or None beyond its years or, given
+    today, after the current month: the diary has nothing to show of the future."""
+    first = date(year, month, 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+    if first is None or (today is not None and first > today):
+        return None
+    return first
 
 
 def month(request, year, month):
@@ -244,7 +249,7 @@ def month(request, year, month):
             "end": end,
             "previous_month": prev_start,
             "previous_link": month_or_none(prev_start.year, prev_start.month),
-            "next_month": month_or_none(*patterns.shift_month(year, month, 1)),
+            "next_month": month_or_none(*patterns.shift_month(year, month, 1), today),
             "is_future": start > today,
             "figures": figures,
             "advice": advice.for_period(current, start, end, today, profile),
@@ -278,7 +283,7 @@ def year(request, year):
         {
             "year": year,
             "previous_year": year - 1 if year > FIRST_YEAR else None,
-            "next_year": year + 1 if year < LAST_YEAR else None,
+            "next_year": year + 1 if year < min(LAST_YEAR, timezone.localdate().year) else None,
             "months": months,
             "month_bars": patterns.bars(
                 [(row["month"].strftime("%b"), row["episodes"]) for row in months]
@@ -530,5 +535,9 @@ def episode_import_confirm(request):
             episode.set_local_fields()
         Episode.objects.bulk_create(episodes, batch_size=500)
     count = len(episodes)
-    messages.success(request, f"Imported {count} cramp{'' if count == 1 else 's'}.")
+    messages.success(
+        request,
+        ngettext("Imported %(count)d cramp.", "Imported %(count)d cramps.", count)
+        % {"count": count},
+    )
     return redirect("episode_list")
