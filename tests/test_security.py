@@ -475,7 +475,9 @@ def test_a_get_never_changes_anything(owner_client, owner, route, converters):
 
     response = owner_client.get(fill(route, converters, episode), post_data(episode))
 
-    assert response.status_code in {200, 400, 405}
+    # Or a redirect to where the action lives, or 404 for something the person does not have
+    # (the episode's id is no passkey's; they have no authenticator app to remove).
+    assert response.status_code in {200, 302, 400, 404, 405}
     assert snapshot(owner) == before
 
 

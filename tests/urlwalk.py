@@ -13,7 +13,7 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from diary.converters import EpisodeIdConverter, MonthConverter, YearConverter
-from diary.models import Episode, Profile
+from diary.models import AuthenticatorApp, Episode, Passkey, Profile, RecoveryCode
 
 from .factories import PASSWORD
 
@@ -24,6 +24,9 @@ OWNER_NOTE = "owner-secret-note-7f3a: calf after the long walk"
 PUBLIC_NAMES = {
     "home",
     "login",
+    "passkey_login",
+    "login_two_step",
+    "passkey_options",
     "logout",
     "signup",
     "password_reset",
@@ -120,6 +123,10 @@ def snapshot(owner):
         "owner": list(user_model.objects.filter(pk=owner.pk).values()),
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
+        "sign-in": [
+            list(model.objects.filter(user=owner).values())
+            for model in (Passkey, AuthenticatorApp, RecoveryCode)
+        ],
         "counts": (
             user_model.objects.count(),
             Profile.objects.count(),
