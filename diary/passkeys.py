@@ -173,6 +173,27 @@ def authentication_options(request, purpose, allowed=()):
     return options_to_json(options)
 
 
+def parse_answer(answer):
+    try:
+        return parse_authentication_credential_json(answer)
+    except (WebAuthnException, ValueError) as error:
+        raise PasskeyError(NOT_CHECKED) from error
+
+
+def claimed(credential, candidates):
+    """The passkey among `candidates` that an answer says it comes from, before any check."""
+    return candidates.filter(credential_id=credential.id).select_related("user").first()
+
+
+def claimed_account(answer, candidates):
+    """Whose passkey an answer names, unchecked: to see whether their sign-ins are paused."""
+    try:
+        passkey = claimed(parse_answer(answer), candidates)
+    except PasskeyError:
+        return None
+    return passkey and passkey.user
+
+
 def verify_authentication(request, purpose, answer, candidates):
     """The passkey among `candidates` (a queryset) that signed the session's challenge.
 
@@ -180,11 +201,8 @@ def verify_authentication(request, purpose, answer, candidates):
     passkey of another account when `candidates` are one person's.
     """
     ceremony = end(request, purpose)
-    try:
-        credential = parse_authentication_credential_json(answer)
-    except (WebAuthnException, ValueError) as error:
-        raise PasskeyError(NOT_CHECKED) from error
-    passkey = candidates.filter(credential_id=credential.id).select_related("user").first()
+    credential = parse_answer(answer)
+    passkey = claimed(credential, candidates)
     if passkey is None:
         raise PasskeyError(UNKNOWN, unknown_id=credential.id)
     handle = credential.response.user_handle

@@ -246,14 +246,13 @@ def passkey_login(request):
     address = limits.address(request)
     if not limits.take(limits.LOGIN_FAILURES, address):
         return limits.too_many(request, limits.LOGIN_FAILURES)
-    next_url = request.POST.get("next", "")
+    next_url, answer = request.POST.get("next", ""), request.POST.get("credential", "")
+    candidates = Passkey.objects.filter(user__is_active=True)
+    account = passkeys.claimed_account(answer, candidates)
+    if account and limits.locked_out(request, account.get_username()):
+        return limits.lockout(request, account.get_username())
     try:
-        passkey = passkeys.verify_authentication(
-            request,
-            passkeys.SIGN_IN,
-            request.POST.get("credential", ""),
-            Passkey.objects.filter(user__is_active=True),
-        )
+        passkey = passkeys.verify_authentication(request, passkeys.SIGN_IN, answer, candidates)
     except passkeys.PasskeyError as error:
         if error.passkey:
             limits.record_failure(request, error.passkey.user.get_username())
@@ -268,11 +267,8 @@ def passkey_login(request):
                 "unknown_passkey": error.unknown_id,
             },
         )
-    user = passkey.user
-    if limits.locked_out(request, user.get_username()):
-        return limits.lockout(request, user.get_username())
     limits.give_back(limits.LOGIN_FAILURES, address)
-    sign_in(request, user, bool(request.POST.get("remember")))
+    sign_in(request, passkey.user, bool(request.POST.get("remember")))
     return redirect(safe_next(request, next_url))
 
 

@@ -18,6 +18,9 @@ from playwright.sync_api import expect
 from diary.models import AuthenticatorApp, Passkey, Profile, RecoveryCode
 from tests.factories import PASSWORD, UserFactory
 
+from .conftest import open_page
+from .test_accessibility import WCAG_21_AA, axe, describe
+
 pytestmark = pytest.mark.browser
 
 
@@ -70,9 +73,11 @@ def log_in(page, username, remember=False):
 
 
 def log_out(page):
+    menu = page.get_by_role("button", name="Show menu")
+    if menu.is_visible():
+        menu.click()
     page.get_by_role("button", name="Log out").click()
-    nav = page.get_by_role("navigation", name="Main")
-    expect(nav.get_by_role("link", name="Log in")).to_be_visible()
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
 
 
 def add_passkey(page, name):
@@ -325,3 +330,57 @@ def test_an_authenticator_app_code_finishes_the_second_step_once_and_a_wrong_one
     expect(page.get_by_text("That code is not right, or was used already.")).to_be_visible()
     assert not signed_in(page)
     assert RecoveryCode.objects.filter(user=ana).count() == 9
+
+
+PHONE_390 = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_sign_in_page_passes_axe_on_a_phone_in_light_and_dark(
+    browser, live_server, db, scheme
+):
+    context, page, watch = open_page(browser, live_server, {**PHONE_390, "color_scheme": scheme})
+    page.add_init_script(NO_AUTOFILL)
+    VirtualAuthenticator(page)
+    UserFactory(username="ana")
+    problems = []
+
+    def audit(expected_heading):
+        expect(page.get_by_role("heading", level=1)).to_have_text(expected_heading)
+        seen = len(watch.problems)
+        problems.extend(
+            describe(page.url, axe.run(page, options=WCAG_21_AA).response["violations"])
+        )
+        # axe's own probing sets inline styles, which the page's CSP reports.
+        del watch.problems[seen:]
+
+    try:
+        log_in(page, "ana")
+        add_passkey(page, "my phone")
+        audit("Sign-in and security")
+        page.get_by_role("link", name="Set up an authenticator app").click()
+        audit("Set up an authenticator app")
+        secret = page.locator(".setup-key").inner_text().replace(" ", "")
+        page.get_by_label("The 6-digit code your app shows now").fill(pyotp.TOTP(secret).now())
+        page.get_by_role("button", name="Use this app").click()
+        page.get_by_role("button", name="Turn on two-step sign-in").click()
+        audit("Your recovery codes")
+        page.goto("/accounts/security/")
+        page.get_by_role("link", name="Remove the passkey my phone").click()
+        audit("Remove the passkey “my phone”?")
+        page.goto("/accounts/security/app/remove/")
+        audit("Remove the authenticator app?")
+        page.goto("/accounts/security/two-step/off/")
+        audit("Turn off two-step sign-in?")
+        log_out(page)
+        log_in(page, "ana")
+        audit("One more step")
+        page.get_by_label("Code from your authenticator app, or a recovery code").fill("1")
+        page.get_by_role("button", name="Continue").click()
+        audit("One more step")
+        page.goto("/accounts/login/")
+        audit("Log in")
+    finally:
+        context.close()
+    assert not problems, f"axe found violations ({scheme}):\n" + "\n".join(problems)
+    watch.check()
