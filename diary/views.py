@@ -230,6 +230,9 @@ def passkey_options(request):
             allowed = allowed.exclude(pk=exclude)
     else:
         return JsonResponse({"error": "Sign in again, then try once more."}, status=400)
+    if purpose != passkeys.SIGN_IN and not allowed.exists():
+        # An empty list would let the browser offer any passkey of this site.
+        return JsonResponse({"error": "None of your passkeys can be used here."}, status=400)
     return HttpResponse(
         passkeys.authentication_options(request, purpose, allowed), content_type="application/json"
     )
@@ -688,7 +691,7 @@ def two_step_on(request):
         return not_recent(request)
     if profile.two_step:
         return redirect("security")
-    if not profile.keeps_a_second_step_without() or not (
+    if not (
         Passkey.objects.owned_by(request.user).exists()
         or AuthenticatorApp.objects.filter(user=request.user).exists()
     ):

@@ -608,3 +608,16 @@ def test_an_administrator_can_turn_off_a_persons_two_step_sign_in_but_not_see_it
     )
     sign_out(client)
     assert log_in(client, "owner")["Location"] == "/"
+
+
+def test_no_passkey_is_asked_for_when_none_of_the_persons_could_answer(signed_in, phone):
+    add_passkey(signed_in, phone)
+    only = Passkey.objects.get()
+
+    response = signed_in.post(
+        "/accounts/passkeys/options/", {"purpose": "confirm", "exclude": only.pk}
+    )
+
+    # An empty list of passkeys would let the browser offer any passkey of the site.
+    assert response.status_code == 400
+    assert response.json() == {"error": "None of your passkeys can be used here."}
