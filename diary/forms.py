@@ -529,9 +529,13 @@ class PasskeyForm(forms.Form):
         return cleaned
 
     def save(self):
-        return Passkey.objects.create(
-            user=self.request.user, name=self.cleaned_data["name"], **self.fields_for_passkey
+        """Save the passkey; a double click's second save finds the first and changes nothing."""
+        fields = dict(self.fields_for_passkey)
+        passkey, _ = Passkey.objects.get_or_create(
+            credential_id=fields.pop("credential_id"),
+            defaults={"user": self.request.user, "name": self.cleaned_data["name"], **fields},
         )
+        return passkey
 
 
 class ConfirmForm(forms.Form):
@@ -661,5 +665,9 @@ class AuthenticatorAppForm(forms.Form):
         return code
 
     def save(self):
-        self.app.save()
-        return self.app
+        """Save the app; a double click's second save finds it there and leaves it."""
+        app, _ = AuthenticatorApp.objects.get_or_create(
+            user=self.app.user,
+            defaults={"secret": self.app.secret, "last_step": self.app.last_step},
+        )
+        return app

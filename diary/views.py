@@ -534,7 +534,11 @@ def account_delete(request):
 # How the person signs in: passkeys, an authenticator app, two-step sign-in
 
 
-def security(request, confirm_form=None):
+def security(request):
+    return render_security(request, ConfirmForm(request=request, passkeys=Passkey.objects.none()))
+
+
+def render_security(request, confirm_form):
     user = request.user
     return render(
         request,
@@ -545,8 +549,7 @@ def security(request, confirm_form=None):
             "recovery_codes_left": RecoveryCode.objects.filter(user=user).count(),
             "profile": Profile.objects.for_user(user),
             "recent": recently_signed_in(request),
-            "confirm_form": confirm_form
-            or ConfirmForm(request=request, passkeys=Passkey.objects.none()),
+            "confirm_form": confirm_form,
             "passkey_form": PasskeyForm(request=request),
             "passkey_support": passkeys.support(request),
         },
@@ -560,7 +563,7 @@ def security_confirm(request):
         request.POST, request=request, passkeys=Passkey.objects.owned_by(request.user)
     )
     if not form.is_valid():
-        return security(request, confirm_form=form)
+        return render_security(request, form)
     request.session[SIGNED_IN_AT] = time.time()
     return redirect("security")
 
@@ -588,8 +591,8 @@ def passkey_add(request):
         return not_recent(request)
     form = PasskeyForm(request.POST, request=request)
     if form.is_valid():
-        passkey = form.save()
-        messages.success(request, f"Your passkey “{passkey.name}” is added.")
+        form.save()
+        messages.success(request, f"Your passkey “{form.cleaned_data['name']}” is added.")
     else:
         problems = [error for errors in form.errors.values() for error in errors]
         messages.error(request, "The passkey was not added. " + " ".join(problems))
@@ -637,7 +640,7 @@ def authenticator_app(request):
     form = AuthenticatorAppForm(request.POST or None, app=app)
     if form.is_valid():
         form.save()
-        del request.session[APP_SECRET]
+        request.session.pop(APP_SECRET, None)
         messages.success(
             request,
             "Your authenticator app is set up."
@@ -690,6 +693,10 @@ def two_step_on(request):
     if not recently_signed_in(request):
         return not_recent(request)
     if profile.two_step:
+        # A second click while the first was under way: its codes were never seen.
+        messages.info(
+            request, "Two-step sign-in is on. If you have no recovery codes, get new ones."
+        )
         return redirect("security")
     if not (
         Passkey.objects.owned_by(request.user).exists()

@@ -15,6 +15,7 @@ from diary.models import Passkey
 
 from .authenticator import Authenticator, b64
 from .factories import PASSWORD, UserFactory
+from .test_settings import run_python
 
 OPTIONS = "/accounts/passkeys/options/"
 PASSKEY_LOGIN = "/accounts/login/passkey/"
@@ -404,3 +405,29 @@ def test_the_login_page_offers_passkeys_in_the_usernames_autofill(client, db):
     assert 'autocomplete="username webauthn"' in content
     assert "Sign in with a passkey" in content
     assert 'src="/static/js/passkeys.js"' in content
+
+
+# The relying party
+
+
+@pytest.mark.parametrize(
+    ("hosts", "rp_id"),
+    [
+        (None, "localhost"),
+        ("cramps.example.org", "cramps.example.org"),
+        ("10.0.0.5,[2001:db8::1],cramps.example.org,www.cramps.example.org", "cramps.example.org"),
+        (".example.org", "example.org"),
+        ("10.0.0.5,[::1]", ""),
+        ("*", ""),
+    ],
+)
+def test_the_passkeys_domain_is_the_first_domain_name_among_the_allowed_hosts(
+    tmp_path, hosts, rp_id
+):
+    env = {} if hosts is None else {"DJANGO_ALLOWED_HOSTS": hosts}
+
+    output = run_python(
+        "from django.conf import settings; print(repr(settings.PASSKEY_RP_ID))", tmp_path, **env
+    )
+
+    assert output.strip() == repr(rp_id)
