@@ -8,11 +8,9 @@ signed out.
 import importlib
 import time
 from datetime import timedelta
-from io import StringIO
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -24,6 +22,7 @@ from .conftest import BACKEND
 from .factories import PASSWORD, EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
+MISSING_PAGE = "/this-page-does-not-exist/"
 reviewers_migration = importlib.import_module("knowledge.migrations.0006_reviewers_group")
 
 
@@ -120,8 +119,7 @@ def make_diary(user, now=None):
 
 
 def build_site(owner):
-    """Load the knowledge base and fill the owner's diary; returns the newest episode."""
-    call_command("load_knowledge", stdout=StringIO())
+    """Fill the owner's diary; returns the newest episode. The knowledge base is loaded already."""
     return make_diary(owner)[-1]
 
 
@@ -177,6 +175,11 @@ def signed_in_pages(episode):
     ]
 
 
+def expected_status(url):
+    """What each listed page answers: 200, and 404 for the one that does not exist."""
+    return 404 if url == MISSING_PAGE else 200
+
+
 def security_pages(user):
     """The security pages of someone with add_sign_in_methods() done."""
     passkey = Passkey.objects.filter(user=user).first()
@@ -197,7 +200,7 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
-        "/this-page-does-not-exist/",
+        MISSING_PAGE,
         *knowledge_pages(),
     ]
 

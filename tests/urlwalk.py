@@ -39,6 +39,23 @@ PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
 STAFF_NAMES = {"admin_view_on_site"}
+# Personal URLs that are actions: they answer a GET with 405.
+POST_ONLY = {
+    "diary/quick/",
+    "accounts/security/confirm/",
+    "accounts/security/passkeys/options/",
+    "accounts/security/passkeys/add/",
+    "accounts/security/two-step/on/",
+    "accounts/security/recovery-codes/",
+}
+# Personal URLs whose GET answers otherwise for someone signed in a while ago who has set up
+# no passkey or app: the app's set-up asks them to confirm it is them first, there is no app
+# to remove, and the episode's id that fill() puts in names no passkey.
+GET_ANSWERS = {
+    "accounts/security/app/": 302,
+    "accounts/security/app/remove/": 404,
+    "accounts/security/passkeys/<int:pk>/remove/": 404,
+}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -81,6 +98,11 @@ def fill(route, converters, episode):
         return str(values[converter])
 
     return "/" + ROUTE_PARAMETER.sub(value, route)
+
+
+def get_answer(route):
+    """The status of a GET of a personal route, as fill() fills it, by its owner."""
+    return GET_ANSWERS.get(route, 405 if route in POST_ONLY else 200)
 
 
 def names_an_object(converters):
