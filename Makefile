@@ -31,7 +31,7 @@ setup: $(VENV)/.installed
 
 # gunicorn.conf.py sets the rest: threaded workers, timeouts, an access log without queries.
 run: setup
-	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it); for passkeys open http://localhost:$(PORT)"
 	$(BIN)/gunicorn cramplog.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
 	  --workers $(WORKERS) --access-logfile -
 
