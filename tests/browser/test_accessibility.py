@@ -9,6 +9,7 @@ from playwright.sync_api import expect
 from tests.factories import UserFactory
 from tests.sitepages import (
     MISSING_PAGE,
+    add_sign_in_methods,
     admin_pages,
     anonymous_pages,
     build_site,
@@ -92,6 +93,7 @@ def audit(views, urls):
 def site(db, live_server):
     owner = UserFactory(username="ana")
     episode = build_site(owner)
+    add_sign_in_methods(owner)
     make_drafts(make_editor("author"))
     return {"owner": owner, "episode": episode, "editor": make_editor(reviewer=True)}
 
