@@ -8,7 +8,9 @@ from axe_playwright_python.sync_playwright import Axe
 from django.utils import timezone
 from playwright.sync_api import expect
 
+from diary.models import ShareLink
 from tests.factories import UserFactory
+from tests.reportdiary import three_months
 from tests.sitepages import build_site, session_cookie
 
 from .conftest import PHONE, open_page
@@ -54,5 +56,37 @@ def test_a_link_made_for_a_doctor_opens_signed_out_until_it_is_revoked(browser, 
     finally:
         context.close()
     # Chromium reports the 404 status itself on the console; nothing else may appear.
+    watch.problems = [p for p in watch.problems if "404" not in p]
+    watch.check()
+
+
+PHONE_390 = {**PHONE, "viewport": {"width": 390, "height": 844}}
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_a_shared_report_reads_on_a_phone_in_light_and_dark(browser, live_server, db, scheme):
+    owner = UserFactory(username="ines")
+    last_day = timezone.localdate() - timedelta(days=1)
+    first_day = three_months(owner, last_day)
+    _link, token = ShareLink.objects.issue(
+        user=owner, start=first_day, end=last_day, expires_in_days=7, name="Ines Moreau"
+    )
+    context, doctor, watch = open_page(browser, live_server, {**PHONE_390, "color_scheme": scheme})
+    problems = []
+    try:
+        for url, heading in [
+            (f"/share/{token}/", "Foot cramp diary of Ines Moreau"),
+            (f"/share/{'A' * len(token)}/", "This link does not work"),
+        ]:
+            doctor.goto(url)
+            expect(doctor.get_by_role("heading", level=1)).to_have_text(heading)
+            # The page itself never scrolls sideways; the table of cramps scrolls in its box.
+            assert doctor.evaluate("document.scrollingElement.scrollWidth") == 390
+            seen = len(watch.problems)
+            problems += describe(url, Axe().run(doctor, options=WCAG_21_AA).response["violations"])
+            del watch.problems[seen:]  # axe's probing sets inline styles, which the CSP reports
+    finally:
+        context.close()
+    assert not problems, f"axe found violations ({scheme}):\n" + "\n".join(problems)
     watch.problems = [p for p in watch.problems if "404" not in p]
     watch.check()
