@@ -1,5 +1,6 @@
 import functools
 import zoneinfo
+from collections import Counter
 from datetime import date, timedelta
 
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
@@ -13,20 +14,26 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 
-from . import patterns
+from . import nights, patterns
 from .durations import format_duration
 from .fields import ChoiceListField
 from .vocabulary import (
+    FIRST_NIGHT,
     FIRST_YEAR,
     FUTURE_GRACE,
+    MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_INTENSITY,
     MAX_NOTES,
     MAX_SECONDS,
+    MAX_SLEEP_DISTURBANCE,
+    MAX_UNLOGGED_CRAMPS,
     MIN_SECONDS,
     ML_PER_UNIT,
+    NIGHT_TURNS_AT_HOUR,
     Activity,
     Condition,
+    Factor,
     FluidUnit,
     Foot,
     Helped,
@@ -35,6 +42,8 @@ from .vocabulary import (
     Relief,
     Symptom,
     Trigger,
+    night_of,
+    night_under_way,
 )
 
 
@@ -121,6 +130,7 @@ class Profile(models.Model):
         user = self.user
         fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
+        checkin_fields = [f.name for f in CheckIn._meta.concrete_fields if f.name != "user"]
         return {
             "exported_at": timezone.now(),
             "account": {
@@ -132,12 +142,15 @@ class Profile(models.Model):
             "episodes": list(
                 Episode.objects.owned_by(user).order_by("started_at", "pk").values(*episode_fields)
             ),
+            "checkins": list(
+                CheckIn.objects.owned_by(user).order_by("night").values(*checkin_fields)
+            ),
         }
 
     def delete_account(self):
         """Delete the person, everything theirs, and every session still signed in as them.
 
-        The profile and episodes go by cascade. Sessions are not linked to users in the
+        The profile, episodes and check-ins go by cascade. Sessions are not linked to users in the
         database, so the live ones are decoded to find theirs; the login records of
         django-axes name the account only by its username.
         """
@@ -208,6 +221,50 @@ class EpisodeQuerySet(models.QuerySet):
 
     def at_location(self, location):
         return self.filter(locations__contains=location)
+
+    def in_nights(self, first=None, last=None):
+        """Episodes that belong to the nights from first to last, both included; None is open.
+
+        The same cramps as vocabulary.night_of picks, on the indexed (local_date, local_hour).
+        """
+        turn = NIGHT_TURNS_AT_HOUR
+        if first is not None:
+            self = self.filter(local_date__gte=first).exclude(local_date=first, local_hour__lt=turn)
+        if last is not None:
+            after = last + timedelta(days=1)
+            self = self.filter(local_date__lte=after).exclude(
+                local_date=after, local_hour__gte=turn
+            )
+        return self
+
+    def relief_rows(self):
+        """(relief tried, whether it helped, episodes) rows for patterns.relief_tally: one
+        grouped query, a few dozen rows however long the diary."""
+        return (
+            self.values_list("relief", "relief_helped")
+            .annotate(episodes=models.Count("pk"))
+            .order_by()
+        )
+
+    def per_night(self, first=None, last=None):
+        """Counter of {night: cramps logged in it}, in one query however long the history."""
+        turn = NIGHT_TURNS_AT_HOUR
+        rows = (
+            self.in_nights(first, last)
+            .values("local_date")
+            .annotate(
+                morning=models.Count("pk", filter=Q(local_hour__lt=turn)),
+                afternoon=models.Count("pk", filter=Q(local_hour__gte=turn)),
+            )
+            .values_list("local_date", "morning", "afternoon")
+            .order_by()
+        )
+        counts = Counter()
+        for day, morning, afternoon in rows:
+            # Any hour of each half of the day names its night.
+            counts[night_of(day, 0)] += morning
+            counts[night_of(day, turn)] += afternoon
+        return +counts
 
     def start_times_among(self, starts):
         """Which of these episodes' start times fall from the first to the last of `starts`.
@@ -367,6 +424,119 @@ class Episode(models.Model):
 
     def relief_labels(self):
         return self._meta.get_field("relief").labels(self.relief)
+
+
+def check_night(night, zone):
+    """Refuse a night a check-in cannot be for: before the diary's years, or not begun yet."""
+    if night < FIRST_NIGHT:
+        raise ValidationError(f"Enter a night from {FIRST_YEAR} on.", code="too_early")
+    if night > night_under_way(timezone.localtime(timezone=zone)):
+        raise ValidationError(
+            "That night has not begun yet: the night of a date begins at noon that day.",
+            code="future",
+        )
+
+
+class CheckInQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+    def between(self, first=None, last=None):
+        """Check-ins for the nights from first to last, both included; None is open."""
+        if first is not None:
+            self = self.filter(night__gte=first)
+        if last is not None:
+            self = self.filter(night__lte=last)
+        return self
+
+    def rows(self):
+        """(night, unlogged_cramps, sleep_disturbance, factors) rows, as diary.nights reads them."""
+        return self.values_list("night", "unlogged_cramps", "sleep_disturbance", "factors")
+
+    def streak(self, last_night):
+        """nights.Streak up to last night, reading only as far back as the streak goes."""
+        checked = (
+            self.filter(night__lte=last_night + timedelta(days=1))
+            .order_by("-night")
+            .values_list("night", flat=True)
+        )
+        return nights.streak(checked.iterator(chunk_size=100), last_night)
+
+
+class CheckIn(models.Model):
+    """What a person says about one night, the morning after.
+
+    The night of a date runs from noon on that date to noon the next day (vocabulary.night_of):
+    factors are what was true on the day, cramps are counted over the night. A night's cramps
+    are those logged in it plus unlogged_cramps; the logged ones are never counted here.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="checkins")
+    night = models.DateField("night of")
+    unlogged_cramps = models.PositiveSmallIntegerField(
+        "other cramps that night, not logged one by one",
+        default=0,
+        validators=[
+            MaxValueValidator(
+                MAX_UNLOGGED_CRAMPS,
+                f"At most {MAX_UNLOGGED_CRAMPS}: if there were more, say so in the notes.",
+            )
+        ],
+    )
+    sleep_disturbance = models.PositiveSmallIntegerField(
+        "how much cramps disturbed your sleep",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_SLEEP_DISTURBANCE)],
+    )
+    factors = ChoiceListField("on the day", choices=Factor.choices)
+    fluid_ml = models.PositiveIntegerField(
+        "drinks that day (ml)", null=True, blank=True, validators=[MaxValueValidator(MAX_FLUID_ML)]
+    )
+    notes = models.TextField(blank=True, max_length=MAX_CHECKIN_NOTES)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-night"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "night"], name="checkin_one_per_night"),
+            models.CheckConstraint(
+                condition=Q(night__gte=FIRST_NIGHT), name="checkin_night_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(unlogged_cramps__lte=MAX_UNLOGGED_CRAMPS),
+                name="checkin_unlogged_cramps_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sleep_disturbance__isnull=True)
+                | Q(sleep_disturbance__lte=MAX_SLEEP_DISTURBANCE),
+                name="checkin_sleep_disturbance_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(fluid_ml__isnull=True) | Q(fluid_ml__lte=MAX_FLUID_ML),
+                name="checkin_fluid_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in for the night of {self.night:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("checkin_night", args=[self.night])
+
+    def clean(self):
+        if self.night is None:
+            return
+        try:
+            check_night(self.night, Profile.objects.for_user(self.user).zone)
+        except ValidationError as error:
+            raise ValidationError({"night": error.error_list}) from error
+
+    def factor_labels(self):
+        return self._meta.get_field("factors").labels(self.factors)
 
 
 # How long checked rows wait for the person to confirm an import.
