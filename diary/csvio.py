@@ -341,7 +341,7 @@ def parse_row(cells, zone):
     episode = Episode(**values)
     checks = [episode.clean]
     if not problems:
-        exclude = ["user", "local_date", "local_hour", "time_zone"]
+        exclude = ["user", "local_date", "local_hour", "night", "time_zone"]
         checks.insert(0, lambda: episode.clean_fields(exclude=exclude))
     for model_check in checks:
         try:

@@ -34,9 +34,7 @@ class ChoiceListField(models.CharField):
         return [value for value, _label in self.item_choices]
 
     def from_db_value(self, value, expression, connection):
-        # Called for every row read, so the insights page's ten years of check-ins: the
-        # stored text only, without to_python's checks for lists.
-        return value.split(",") if value else []
+        return self.to_python(value)
 
     def to_python(self, value):
         if value is None or value == "":

@@ -11,13 +11,12 @@ from datetime import date, timedelta
 from typing import NamedTuple
 
 from . import stats
-from .vocabulary import Factor
 
 WEEKS_SHOWN = 12
 
 
 class Night(NamedTuple):
-    # A tuple, not a dataclass: a long diary has thousands, made on every insights page.
+    # A tuple, not a frozen dataclass: the year page makes one for every night.
     night: date
     logged: int = 0  # cramps logged one by one in it
     checked: bool = False
@@ -51,18 +50,6 @@ def every_night(first, last, per_night, checkins):
         found.append(night(day, per_night.get(day, 0), row))
         day += timedelta(days=1)
     return found
-
-
-def links(per_night, checkins):
-    """stats.links of every factor over the checked nights: a cramp night against one without.
-
-    From the rows directly, since a long diary has thousands.
-    """
-    pairs = [
-        (factors, unlogged + per_night.get(day, 0) > 0)
-        for day, unlogged, _disturbance, factors in checkins
-    ]
-    return stats.links(pairs, Factor.choices)
 
 
 def night(day, logged, row):

@@ -47,7 +47,6 @@ from .vocabulary import (
     Location,
     last_night,
     night,
-    night_of,
     night_under_way,
 )
 
@@ -212,12 +211,12 @@ def own_links(user, episode):
     The factors are the cramp's triggers that a check-in can name, and the night's
     check-in's; the person's whole history is read only when there is one to look up.
     """
-    night_of_cramp = night_of(episode.local_date, episode.local_hour)
-    checkin = CheckIn.objects.owned_by(user).filter(night=night_of_cramp).first()
+    checkins = CheckIn.objects.owned_by(user)
+    checkin = checkins.filter(night=episode.night).first()
     present = (set(episode.triggers) & set(Factor.values)) | set(checkin.factors if checkin else [])
     if not present:
         return []
-    links = nights.links(*night_history(user, last_night(timezone.localdate())))
+    links = factor_links(checkins, last_night(timezone.localdate()))
     return [link for link in links if link.factor in present and link.verdict == stats.MORE]
 
 
@@ -561,35 +560,34 @@ def checkin(request, night):
     )
 
 
-def night_history(user, last):
-    """The person's cramps per night and check-in rows up to `last`: two queries, whatever
-    the length of the history."""
-    per_night = Episode.objects.owned_by(user).per_night(None, last)
-    checkins = list(CheckIn.objects.owned_by(user).between(None, last).rows())
-    return per_night, checkins
+def factor_links(checkins, last):
+    """stats.links of every factor over the checked nights up to `last` (ended ones)."""
+    return stats.links(checkins.between(None, last).tallies(), Factor.choices)
 
 
 def insights(request):
     last = last_night(timezone.localdate())
-    per_night, checkins = night_history(request.user, last)
     first = last - timedelta(days=7 * nights.WEEKS_SHOWN - 1)
-    recent = nights.every_night(first, last, per_night, checkins)
+    checkins = CheckIn.objects.owned_by(request.user)
+    episodes = Episode.objects.owned_by(request.user)
+    recent = nights.every_night(
+        first, last, episodes.per_night(first, last), checkins.between(first, last).rows()
+    )
     weeks = nights.weeks(recent)
     trend = nights.weekly_trend(weeks)
-    links = nights.links(per_night, checkins)
-    relief = patterns.relief_tally(Episode.objects.owned_by(request.user).relief_rows())
+    links = factor_links(checkins, last)
     return render(
         request,
         "diary/insights.html",
         {
             "links": links,
             "tested": sum(1 for link in links if link.tested),
-            "checked": len(checkins),
+            "checked": links[0].nights_with + links[0].nights_without,
             "weeks": weeks,
             "recent": nights.summary(recent),
             "trend": trend,
             "chart": nights.chart(weeks, trend),
-            "relief": patterns.ranked_relief(relief),
+            "relief": patterns.ranked_relief(patterns.relief_tally(episodes.relief_rows())),
             "min_nights": stats.MIN_NIGHTS,
             "false_discovery_rate": stats.FALSE_DISCOVERY_RATE,
         },
@@ -597,8 +595,7 @@ def insights(request):
 
 
 def insights_csv(request):
-    last = last_night(timezone.localdate())
-    links = nights.links(*night_history(request.user, last))
+    links = factor_links(CheckIn.objects.owned_by(request.user), last_night(timezone.localdate()))
     filename = (
         f"cramplog-{request.user.get_username()}-insights-{timezone.localdate():%Y-%m-%d}.csv"
     )

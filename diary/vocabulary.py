@@ -177,8 +177,8 @@ def night():
 def night_of(local_date, local_hour):
     """The night (its date D) a cramp at this local date and hour belongs to.
 
-    The one definition of the diary's night: EpisodeQuerySet.in_nights selects the same
-    cramps in the database.
+    The one definition of the diary's night, noon to noon, that check-ins are about (not the
+    sleeping hours of night()); each episode stores its own as Episode.night.
     """
     if local_hour < NIGHT_TURNS_AT_HOUR:
         return local_date - timedelta(days=1)

@@ -13,11 +13,18 @@ TWO = [("alcohol", "Alcohol"), ("stretched", "Stretched")]
 
 
 def nights(table, factor="alcohol"):
-    """(factors, cramp) pairs for a 2×2 table: cramp nights with, nights with, and without."""
+    """(factors, cramp, 1) rows for a 2×2 table: cramp nights with, nights with, and without."""
     cramps_with, nights_with, cramps_without, nights_without = table
-    pairs = [((factor,), n < cramps_with) for n in range(nights_with)]
-    pairs += [((), n < cramps_without) for n in range(nights_without)]
-    return pairs
+    rows = [((factor,), n < cramps_with, 1) for n in range(nights_with)]
+    rows += [((), n < cramps_without, 1) for n in range(nights_without)]
+    return rows
+
+
+def test_nights_counted_together_give_the_same_table_as_one_by_one():
+    one_by_one = nights((10, 20, 5, 40))
+    together = [(("alcohol",), True, 10), (("alcohol",), False, 10), ((), True, 5), ((), False, 35)]
+
+    assert stats.links(one_by_one, TWO) == stats.links(together, TWO)
 
 
 def test_a_risk_ratio_and_its_interval_match_the_hand_worked_figures():
@@ -103,7 +110,7 @@ def test_the_false_discovery_control_can_turn_a_lone_interval_above_one_into_unc
     pairs = []
     for index, (factors, cramp) in enumerate(zip(random_factors, cramps, strict=True)):
         others = tuple(value for k, value in enumerate(Factor.values[1:]) if (index + k) % 2)
-        pairs.append((factors + others, cramp))
+        pairs.append((factors + others, cramp, 1))
 
     link = stats.links(pairs, Factor.choices)[0]
 
@@ -120,14 +127,14 @@ def test_the_adjusted_p_values_are_benjamini_hochbergs():
 
 
 def simulate(rng, nights_count, chances, effect=None):
-    """(factors, cramp) for each night: factors drawn at `chances`, a cramp with 35%,
+    """(factors, cramp, 1) for each night: factors drawn at `chances`, a cramp with 35%,
     doubled on nights with the `effect` factor."""
-    pairs = []
+    rows = []
     for _ in range(nights_count):
         factors = tuple(value for value, chance in chances.items() if rng.random() < chance)
         chance = 0.35 * (2 if effect in factors else 1)
-        pairs.append((factors, rng.random() < chance))
-    return pairs
+        rows.append((factors, rng.random() < chance, 1))
+    return rows
 
 
 CHANCES = dict.fromkeys(Factor.values, 0.25)
