@@ -37,10 +37,10 @@ TREND_MIN_WEEKS = 6
 
 MORE, FEWER, UNCLEAR, TOO_FEW = "more", "fewer", "unclear", "too_few"
 VERDICTS = {
-    MORE: "More cramp nights with it",
-    FEWER: "Fewer cramp nights with it",
+    MORE: "More cramp nights",
+    FEWER: "Fewer cramp nights",
     UNCLEAR: "Unclear",
-    TOO_FEW: "Too few nights yet",
+    TOO_FEW: "Too few nights",
 }
 
 

@@ -82,7 +82,7 @@ def test_the_factor_table_finds_the_planted_link_and_says_what_it_is_not(owner_c
     assert "a link is not proof of a cause" in html
     assert "false discovery rate at 5%" in html
     assert "Benjamini–Hochberg" in html
-    assert "More cramp nights with it" in html
+    assert '<span class="small verdict verdict-more">More cramp nights</span>' in html
 
 
 def test_the_factor_table_as_csv_has_the_contracted_columns_and_blank_estimates_when_undefined(
