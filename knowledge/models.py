@@ -159,6 +159,23 @@ class ArticleQuerySet(PublishedQuerySet):
         return self.filter(Q(title__icontains=query) | Q(body__icontains=query))
 
 
+def shipped_key():
+    return models.CharField(
+        max_length=200,
+        blank=True,
+        editable=False,
+        help_text="The shipped content this row was loaded from; empty for an editor's own.",
+    )
+
+
+def unique_shipped_key(name):
+    # Found by this key, a shipped row stays itself after an editor renames it or changes a
+    # rule's value, instead of load_knowledge adding the shipped one again beside it.
+    return models.UniqueConstraint(
+        fields=["shipped_key"], condition=~Q(shipped_key=""), name=f"{name}_shipped_key_unique"
+    )
+
+
 class Article(Revisable, models.Model):
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
@@ -171,6 +188,7 @@ class Article(Revisable, models.Model):
     )
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     history = HistoricalRecords()
     objects = ArticleQuerySet.as_manager()
@@ -179,6 +197,7 @@ class Article(Revisable, models.Model):
 
     class Meta:
         ordering = ["title"]
+        constraints = [unique_shipped_key("article")]
 
     def __str__(self):
         return self.title
@@ -204,6 +223,7 @@ class Entry(Revisable, Versioned):
     body = models.TextField(help_text="Markdown.")
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     objects = EntryQuerySet.as_manager()
 
@@ -230,6 +250,7 @@ class Cause(Entry):
             models.CheckConstraint(
                 condition=Q(category__in=Category.values), name="cause_category_valid"
             ),
+            unique_shipped_key("cause"),
         ]
 
     def get_absolute_url(self):
@@ -248,6 +269,7 @@ class Tip(Entry):
     class Meta(Entry.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=TipKind.values), name="tip_kind_valid"),
+            unique_shipped_key("tip"),
         ]
 
     def get_absolute_url(self):
@@ -261,6 +283,7 @@ class RedFlag(Entry):
 
     class Meta(Entry.Meta):
         verbose_name = "red flag"
+        constraints = [unique_shipped_key("redflag")]
 
     def get_absolute_url(self):
         return reverse("knowledge:red_flag_detail", args=[self.slug])
@@ -366,6 +389,7 @@ class MatchRule(Revisable, Versioned):
     )
     published = models.BooleanField(default=True)
     updated_at = models.DateTimeField(auto_now=True)
+    shipped_key = shipped_key()
 
     history = HistoricalRecords()
     objects = MatchRuleQuerySet.as_manager()
@@ -387,6 +411,7 @@ class MatchRule(Revisable, Versioned):
                 condition=Q(weight__gte=matching.MIN_WEIGHT, weight__lte=matching.MAX_WEIGHT),
                 name="matchrule_weight_range",
             ),
+            unique_shipped_key("matchrule"),
         ]
 
     def __str__(self):

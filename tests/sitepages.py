@@ -7,11 +7,9 @@ rendered with real content, signed in and signed out.
 
 import importlib
 from datetime import timedelta
-from io import StringIO
 
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
-from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
@@ -23,6 +21,7 @@ from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
+MISSING_PAGE = "/this-page-does-not-exist/"
 reviewers_migration = importlib.import_module("knowledge.migrations.0006_reviewers_group")
 
 
@@ -140,8 +139,7 @@ def make_checkins(user, nights=28):
 
 
 def build_site(owner):
-    """Load the knowledge base and fill the owner's diary; returns the newest episode."""
-    call_command("load_knowledge", stdout=StringIO())
+    """Fill the owner's diary; returns the newest episode. The knowledge base is loaded already."""
     return make_diary(owner)[-1]
 
 
@@ -185,6 +183,11 @@ def signed_in_pages(episode):
     ]
 
 
+def expected_status(url):
+    """What each listed page answers: 200, and 404 for the one that does not exist."""
+    return 404 if url == MISSING_PAGE else 200
+
+
 def anonymous_pages():
     return [
         "/",
@@ -194,7 +197,7 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
-        "/this-page-does-not-exist/",
+        MISSING_PAGE,
         *knowledge_pages(),
     ]
 

@@ -1,11 +1,9 @@
 """Month, year and report pages: figures checked against hand-computed fixtures."""
 
 from datetime import date, datetime, timedelta
-from io import StringIO
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -356,8 +354,8 @@ def test_an_anonymous_visitor_is_sent_to_log_in(client, url):
 
 
 @pytest.fixture
-def shipped_rules(db):
-    call_command("load_knowledge", stdout=StringIO())
+def shipped_rules(knowledge):
+    """The shipped rules, loaded once per session (tests/conftest.py)."""
 
 
 def month_red_flags(client, url="/diary/2026/03/"):

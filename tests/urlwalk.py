@@ -37,6 +37,8 @@ PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
 STAFF_NAMES = {"admin_view_on_site"}
+# Personal URLs that are actions: they answer a GET with 405.
+POST_ONLY = {"diary/quick/"}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
