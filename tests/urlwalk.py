@@ -109,7 +109,6 @@ def post_data(episode):
         "unlogged_cramps": "7",
         "sleep_disturbance": "9",
         "factors": ["alcohol"],
-        "night": "2000-01-01",
         "pk": episode.pk,
         "user": episode.user_id,
     }
