@@ -37,6 +37,19 @@ def days_covered(start, end, today):
     return (min(end, today) - start).days + 1
 
 
+def previous_stretch(year, month, today):
+    """The stretch of last month to compare a month with, like with like.
+
+    While a month is running, only as many of last month's first days as this month has had
+    so far; a month that is over is compared with the whole of the month before.
+    """
+    start, end = month_bounds(year, month)
+    previous_start, previous_end = month_bounds(*shift_month(year, month, -1))
+    if start <= today < end:
+        previous_end = min(previous_end, previous_start + (today - start))
+    return previous_start, previous_end
+
+
 @dataclass(frozen=True)
 class Change:
     current: float | None
@@ -64,16 +77,14 @@ class Change:
         return f"{direction} {shown}"
 
 
-def totals(episodes, start, end, today):
-    """Counts, lengths and pain of a period; lengths and pain from the values given only."""
+def totals(episodes):
+    """A period's cramps in figures; lengths and pain from the values given only. Cramp-free
+    nights come from check-ins (diary.nights)."""
     durations = [e.duration_seconds for e in episodes if e.duration_seconds is not None]
     pains = [e.intensity for e in episodes if e.intensity is not None]
-    covered = days_covered(start, end, today)
-    cramp_days = len({episode.local_date for episode in episodes})
     return {
         "episodes": len(episodes),
-        "cramp_days": cramp_days,
-        "cramp_free_days": max(covered - cramp_days, 0),
+        "cramp_days": len({episode.local_date for episode in episodes}),
         "median_duration": statistics.median(durations) if durations else None,
         "longest_duration": max(durations) if durations else None,
         "mean_intensity": round(statistics.fmean(pains), 1) if pains else None,
@@ -166,32 +177,45 @@ def hydration(episodes):
 
 
 def relief(episodes):
-    results = []
-    for value, label in Relief.choices:
-        tried = [episode for episode in episodes if value in episode.relief]
-        if not tried:
-            continue
-        helped = Counter(episode.relief_helped for episode in tried)
-        results.append(
-            {
-                "value": value,
-                "label": label,
-                "tried": len(tried),
-                "yes": helped.get(Helped.YES, 0),
-                "partly": helped.get(Helped.PARTLY, 0),
-                "no": helped.get(Helped.NO, 0),
-                "unknown": helped.get("", 0),
-            }
-        )
-    return results
+    return relief_tally((episode.relief, episode.relief_helped, 1) for episode in episodes)
 
 
-def figures(episodes, start, end, today, night):
+def relief_tally(rows):
+    """Each kind of relief tried, how often, and how often it helped, in the choices' order.
+
+    From (relief tried, whether it helped, how many episodes) rows, so a whole diary can be
+    counted from the rows of a GROUP BY.
+    """
+    tally = {value: Counter() for value in Relief.values}
+    for tried, helped, count in rows:
+        for value in tried:
+            tally[value][helped] += count
+    return [
+        {
+            "value": value,
+            "label": label,
+            "tried": tally[value].total(),
+            "yes": tally[value][Helped.YES],
+            "partly": tally[value][Helped.PARTLY],
+            "no": tally[value][Helped.NO],
+            "unknown": tally[value][""],
+        }
+        for value, label in Relief.choices
+        if tally[value]
+    ]
+
+
+def ranked_relief(relief):
+    """Most often helped first; then most often partly helped; then least often no help."""
+    return sorted(relief, key=lambda r: (-r["yes"], -r["partly"], r["no"], -r["tried"]))
+
+
+def figures(episodes, night):
     """Everything a month page or a report shows about one period, charts included."""
     by_hour = hours(episodes, night)
     by_weekday = weekdays(episodes)
     return {
-        "totals": totals(episodes, start, end, today),
+        "totals": totals(episodes),
         "hours": by_hour,
         "weekdays": by_weekday,
         "feet": counted([e.foot for e in episodes], Foot.choices),
@@ -262,25 +286,6 @@ def bars(items, height=120, slot=32):
     }
 
 
-def weekly(episodes, start, end, today):
-    """Cramps in each week of a period, counted from its first day, up to today.
-
-    The last week is shorter when the period does not divide into weeks; it says how many
-    days it has, so a short week's count is not read as a whole week's.
-    """
-    last = min(end, today)
-    per_day = Counter(episode.local_date for episode in episodes)
-    weeks = []
-    first = start
-    while first <= last:
-        week_end = min(first + timedelta(days=6), last)
-        days = (week_end - first).days + 1
-        count = sum(per_day.get(first + timedelta(days=n), 0) for n in range(days))
-        weeks.append({"first": first, "last": week_end, "days": days, "cramps": count})
-        first = week_end + timedelta(days=1)
-    return weeks
-
-
 def day_ranges(days):
     """Dates as runs of consecutive days, for a list that stays short: [(first, last)]."""
     runs = []
@@ -296,36 +301,38 @@ def day_ranges(days):
 WEEKLY_BARS = 26
 
 
-def stretches(weeks, size):
-    """Runs of `size` weeks, each with its cramps per week: a mean when it spans several."""
+def week_runs(weeks, size):
+    """Runs of `size` weeks (diary.nights.Week), each with its cramps and, when it spans
+    several weeks, their mean per week. Cramps are those of the run's nights: logged one by
+    one, and added at check-ins."""
     runs = []
     for index in range(0, len(weeks), size):
         run = weeks[index : index + size]
-        days = sum(week["days"] for week in run)
-        cramps = sum(week["cramps"] for week in run)
+        cramps = sum(week.summary.cramps for week in run)
         runs.append(
             {
-                "first": run[0]["first"],
-                "last": run[-1]["last"],
-                "days": days,
+                "first": run[0].first,
+                "last": run[-1].last,
+                "weeks": len(run),
                 "cramps": cramps,
-                "per_week": cramps if size == 1 else round(7 * cramps / days, 1),
+                "per_week": cramps if len(run) == 1 else round(cramps / len(run), 1),
+                "checked": sum(week.summary.checked for week in run),
+                "nights": sum(week.summary.nights for week in run),
             }
         )
     return runs
 
 
-def summary(episodes, start, end, today, night):
+def summary(episodes, weeks, start, end, today, night):
     """Page one of the report: a period's figures in the order a doctor reads them.
 
-    The period figures of the month page, with the weekly counts, the worst pain and the
-    nights with cramps. The view adds what needs more than the episodes: the person, the
-    advice and anything else the summary grows (check-ins, a self-experiment).
+    The period figures of the month page, with the worst pain and the cramps in each week of
+    nights (diary.nights.weeks). The view adds what needs more than the episodes: the person,
+    the nights as a whole, the advice and anything else the summary grows.
     """
-    weeks = weekly(episodes, start, end, today)
     size = max(1, -(-len(weeks) // WEEKLY_BARS))
-    runs = stretches(weeks, size)
-    period = figures(episodes, start, end, today, night)
+    runs = week_runs(weeks, size)
+    period = figures(episodes, night)
     period["weeks"] = runs
     period["weeks_per_bar"] = size
     # A date under every bar while they fit side by side, under every other one beyond.
@@ -341,6 +348,5 @@ def summary(episodes, start, end, today, night):
     # As tall as the weekly chart, so both write their numbers at one size on paper.
     blocks = period["hours"]["blocks"]
     period["hour_bars"] = bars([(label[:2], n) for label, n in blocks], height=60)
-    period["night_days"] = night_days(episodes, night)
     period["days"] = days_covered(start, end, today)
     return period

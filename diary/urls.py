@@ -6,6 +6,7 @@ register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
 register_converter(converters.ShareIdConverter, "share")
+register_converter(converters.NightConverter, "night")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -48,6 +49,11 @@ urlpatterns = [
     path("diary/shares/", views.shares, name="shares"),
     path("diary/shares/<share:pk>/revoke/", views.share_revoke, name="share_revoke"),
     path("share/<str:token>/", views.share, name="share"),
+    path("diary/checkin/", views.checkin_latest, name="checkin"),
+    path("diary/checkin/<night:night>/", views.checkin, name="checkin_night"),
+    path("diary/checkins.csv", views.checkin_export, name="checkin_export"),
+    path("diary/insights/", views.insights, name="insights"),
+    path("diary/insights.csv", views.insights_csv, name="insights_csv"),
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
     path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),

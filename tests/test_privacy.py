@@ -8,7 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from diary.models import Episode, Profile
+from diary.models import CheckIn, Episode, Profile
+from diary.vocabulary import night_of
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
 from .urlwalk import (
@@ -26,7 +27,11 @@ from .urlwalk import (
 
 @pytest.fixture
 def owners_episode(owner):
-    return EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    """The owner's cramp, and their check-in for its night, both with a secret note."""
+    episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    night = night_of(episode.local_date, episode.local_hour)
+    CheckIn.objects.create(user=owner, night=night, factors=["cold"], notes=OWNER_NOTE)
+    return episode
 
 
 def test_the_walk_covers_the_diary_report_export_and_profile_urls():
@@ -43,6 +48,11 @@ def test_the_walk_covers_the_diary_report_export_and_profile_urls():
         "accounts/delete/",
         "diary/shares/",
         "diary/shares/<share:pk>/revoke/",
+        "diary/checkin/",
+        "diary/checkin/<night:night>/",
+        "diary/insights/",
+        "diary/insights.csv",
+        "diary/checkins.csv",
     } <= routes
     assert len(routes) == len(PERSONAL_ROUTES) >= 15
     assert set(STRANGER_POSTS) == {
@@ -107,10 +117,11 @@ def test_a_stranger_never_reaches_or_changes_the_owners_data(
         assert OWNER_NOTE not in content
         assert f"/diary/{owners_episode.pk}/" not in content
         after = snapshot(owner)
-        assert (after["owner"], after["profile"], after["episodes"]) == (
+        assert (after["owner"], after["profile"], after["episodes"], after["checkins"]) == (
             before["owner"],
             before["profile"],
             before["episodes"],
+            before["checkins"],
         )
 
 

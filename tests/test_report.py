@@ -1,13 +1,15 @@
 """The report for the doctor: a hand-made diary, its summary and table checked by hand."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from diary import patterns
+from diary.models import CheckIn
 from diary.templatetags.diary_tags import day_runs
 
 from .factories import EpisodeFactory
@@ -72,6 +74,20 @@ def diary(knowledge, owner):
     return owner
 
 
+@pytest.fixture
+def checked_in(diary):
+    """Check-ins for four nights of March: the cramp of the 2nd's small hours (night of the
+    1st), two cramps not logged one by one (the 5th), and two quiet nights (the 6th and 7th)."""
+    for day, unlogged, disturbance in [(1, 0, 6), (5, 2, 4), (6, 0, None), (7, 0, None)]:
+        CheckIn.objects.create(
+            user=diary,
+            night=date(2026, 3, day),
+            unlogged_cramps=unlogged,
+            sleep_disturbance=disturbance,
+        )
+    return diary
+
+
 def test_the_summary_of_a_hand_made_month_is_counted_by_hand(diary, owner_client):
     response = owner_client.get("/diary/report/", MARCH)
 
@@ -82,10 +98,14 @@ def test_the_summary_of_a_hand_made_month_is_counted_by_hand(diary, owner_client
     # Lengths 30 s, 60 s, 120 s, 1200 s: the median is halfway between 60 and 120.
     assert (totals["median_duration"], totals["longest_duration"]) == (90, 1200)
     assert (totals["worst_intensity"], totals["mean_intensity"]) == (9, 5.0)
-    assert [week["cramps"] for week in summary["weeks"]] == [2, 1, 1, 0, 0]
-    assert [week["days"] for week in summary["weeks"]] == [7, 7, 7, 7, 3]
+    # Weeks of nights, noon to noon, ending with the night of 31 March: from 4 March. The
+    # cramps of the 2nd and 3rd at 02:00 and 03:00 belong to the nights of the 1st and 2nd.
+    assert [week["first"].day for week in summary["weeks"]] == [4, 11, 18, 25]
+    assert [week["cramps"] for week in summary["weeks"]] == [1, 0, 1, 0]
     assert summary["weeks_per_bar"] == 1
-    assert (summary["hours"]["night"], summary["hours"]["day"], summary["night_days"]) == (3, 1, 3)
+    before = response.context["before_weeks"]
+    assert (before.nights, before.cramps) == (3, 2)
+    assert (summary["hours"]["night"], summary["hours"]["day"]) == (3, 1)
     assert summary["feet"] == [("left", "Left", 2), ("right", "Right", 1), ("both", "Both", 1)]
     assert summary["hydration"]["median"] == 1500
 
@@ -107,9 +127,47 @@ def test_the_summary_reads_in_the_order_a_doctor_needs_it(diary, owner_client):
     ]
     positions = [html.index(f">{heading}") for heading in headings]
     assert positions == sorted(positions)
-    assert "<strong>4</strong> on 4 of 31 days" in html
+    assert "<strong>4</strong> logged, on 4 days</dd>" in html
+    # Without check-ins, only the nights with a logged cramp are known.
+    assert (
+        "<strong>4</strong>; without check-ins, nights without a logged cramp are unknown" in html
+    )
+    assert "checked in on" not in html
     assert "median <strong>1 min 30 s</strong>, longest 20 min" in html
     assert "worst <strong>9</strong>, mean 5.0" in html
+
+
+def test_check_ins_give_the_coverage_cramps_per_week_and_sleep_on_page_one(
+    checked_in, owner_client
+):
+    response = owner_client.get("/diary/report/", MARCH)
+
+    nights = response.context["nights"]
+    # Known: the four checked nights and the nights of the 2nd, 10th and 20th with a logged
+    # cramp. Cramps on them: four logged and two added at a check-in.
+    assert (nights.nights, nights.checked, nights.known, nights.cramp_free) == (31, 4, 7, 2)
+    assert (nights.cramp_nights, nights.cramps, nights.per_week) == (5, 6, 6.0)
+    assert nights.mean_disturbance == 5.0
+    assert [week["cramps"] for week in response.context["summary"]["weeks"]] == [3, 0, 1, 0]
+    html = response.content.decode()
+    assert "· the person checked in on 4 of 31 nights, 2 of them cramp-free</p>" in html
+    assert "<strong>4</strong> logged, on 4 days; 2 more added at check-ins</dd>" in html
+    # 5 of 7 with Wilson's interval, 35.9% to 91.8%.
+    assert "<strong>5</strong> of 7 known nights (71%, 95% interval 36% to 92%)" in html
+    assert "<dd><strong>6.0</strong> on known nights</dd>" in html
+    assert "mean <strong>5.0</strong>, from 2 check-ins" in html
+
+
+def test_a_shared_report_counts_the_same_nights(checked_in, owner_client):
+    made = owner_client.post(
+        "/diary/shares/", {**MARCH, "expires_in_days": "1"}, follow=True
+    ).content.decode()
+    token = re.search(r"/share/([A-Za-z0-9_-]+)/", made)[1]
+
+    html = Client().get(f"/share/{token}/").content.decode()
+
+    assert "checked in on 4 of 31 nights, 2 of them cramp-free" in html
+    assert "<strong>5</strong> of 7 known nights" in html
 
 
 def test_every_red_flag_of_the_period_is_listed_with_the_dates_that_raised_it(diary, owner_client):
@@ -173,22 +231,25 @@ def test_the_report_links_nowhere_inside_the_site(diary, owner_client):
 def test_a_long_report_draws_at_most_26_bars_of_cramps_per_week(owner, owner_client):
     for week in range(0, 104, 2):  # a cramp every other week for two years
         EpisodeFactory(
-            user=owner, started_at=datetime(2024, 3, 1, 3, tzinfo=BERLIN) + timedelta(weeks=week)
+            user=owner, started_at=datetime(2024, 3, 1, 14, tzinfo=BERLIN) + timedelta(weeks=week)
         )
 
-    # 728 days: 104 weeks, in 26 bars of four.
+    # 728 nights: 104 weeks, in 26 bars of four.
     response = owner_client.get("/diary/report/", {"start": "2024-03-01", "end": "2026-02-26"})
 
     assert response.status_code == 200
     summary = response.context["summary"]
     assert summary["weeks_per_bar"] == 4
     assert len(summary["weeks"]) == len(summary["week_bars"]["bars"]) == 26
-    # Four weeks of 28 days with two cramps: half a cramp a week.
+    # Four weeks of nights with two cramps: half a cramp a week.
     assert {run["per_week"] for run in summary["weeks"]} == {0.5}
-    assert "Each bar is 4 weeks: their cramps per week, on average." in response.content.decode()
+    assert response.context["before_weeks"] is None
+    assert "Each bar is 4 weeks of nights (noon to noon)" in response.content.decode()
 
 
-def test_the_report_takes_as_many_queries_for_forty_cramps_as_for_four(diary, owner, owner_client):
+def test_the_report_takes_as_many_queries_for_forty_cramps_as_for_four(
+    checked_in, owner, owner_client
+):
     def queries():
         with CaptureQueriesContext(connection) as captured:
             assert owner_client.get("/diary/report/", MARCH).status_code == 200
@@ -198,22 +259,9 @@ def test_the_report_takes_as_many_queries_for_forty_cramps_as_for_four(diary, ow
     few = queries()
     for day in range(1, 29):
         EpisodeFactory(user=owner, started_at=at(day, 14))
+        CheckIn.objects.get_or_create(user=owner, night=date(2026, 3, day))
 
     assert queries() == few
-
-
-def test_weeks_count_from_the_first_day_and_stop_at_today():
-    rows = [date(2026, 3, 1), date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 12)]
-
-    class Cramp:
-        def __init__(self, day):
-            self.local_date = day
-
-    weeks = patterns.weekly(
-        [Cramp(day) for day in rows], date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 12)
-    )
-
-    assert [(w["first"].day, w["days"], w["cramps"]) for w in weeks] == [(1, 7, 1), (8, 5, 3)]
 
 
 def test_dates_are_written_as_runs_of_days():

@@ -12,8 +12,23 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from diary.converters import EpisodeIdConverter, MonthConverter, ShareIdConverter, YearConverter
-from diary.models import AuthenticatorApp, Episode, Passkey, Profile, RecoveryCode, ShareLink
+from diary.converters import (
+    EpisodeIdConverter,
+    MonthConverter,
+    NightConverter,
+    ShareIdConverter,
+    YearConverter,
+)
+from diary.models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    Profile,
+    RecoveryCode,
+    ShareLink,
+)
+from diary.vocabulary import night_of
 
 from .factories import PASSWORD
 
@@ -94,6 +109,7 @@ def fill(route, converters, episode):
         IntConverter: episode.pk,
         YearConverter: f"{episode.local_date.year:04d}",
         MonthConverter: f"{episode.local_date.month:02d}",
+        NightConverter: night_of(episode.local_date, episode.local_hour).isoformat(),
     }
 
     if ShareIdConverter in {type(converter) for converter in converters.values()}:
@@ -144,6 +160,9 @@ def post_data(episode):
         "expires_in_days": "7",
         "end": timezone.localdate().isoformat(),
         "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
+        "unlogged_cramps": "7",
+        "sleep_disturbance": "9",
+        "factors": ["alcohol"],
         "pk": episode.pk,
         "user": episode.user_id,
     }
@@ -162,6 +181,7 @@ def snapshot(owner):
         "owner": list(user_model.objects.filter(pk=owner.pk).values()),
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
+        "checkins": list(CheckIn.objects.filter(user=owner).values()),
         "share_links": list(ShareLink.objects.filter(user=owner).values()),
         "sign-in": [
             list(model.objects.filter(user=owner).values())

@@ -75,3 +75,9 @@ def day_runs(days):
 def fluids(profile, ml):
     """An amount of drink in the person's own unit."""
     return profile.format_fluids(ml)
+
+
+@register.filter
+def percent(share):
+    """A share from 0 to 1 as a whole percentage; empty when there is none."""
+    return "" if share is None else f"{round(100 * share)}%"
