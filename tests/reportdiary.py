@@ -1,12 +1,14 @@
 """Three months of a person's cramps, the size of diary the report for the doctor is made for.
 
-52 cramps over 13 weeks, most at night, a few long notes, two that raise red flags: what a
-person brings to a GP. Made from a fixed seed, so the printed page counts can be asserted.
+52 cramps over 13 weeks, most at night, a few long notes, two that raise red flags, and morning
+check-ins on most nights: what a person brings to a GP, and the longest page one. Made from a
+fixed seed, so the printed page counts can be asserted.
 """
 
 import random
 from datetime import datetime, time, timedelta
 
+from diary.models import CheckIn
 from tests.factories import EpisodeFactory
 
 CRAMPS = 52
@@ -69,4 +71,15 @@ def three_months(user, last_day):
             relief_helped=chance.choice(["yes", "partly", "no", ""]) if relief else "",
             notes=notes,
         )
+    # Check-ins on four nights in five; now and then a cramp not logged one by one.
+    CheckIn.objects.bulk_create(
+        CheckIn(
+            user=user,
+            night=first_day + timedelta(days=offset),
+            unlogged_cramps=chance.choice([0, 0, 0, 1]),
+            sleep_disturbance=chance.choice([None, 2, 4, 6]),
+        )
+        for offset in range(DAYS)
+        if chance.random() < 0.8
+    )
     return first_day
