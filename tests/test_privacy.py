@@ -77,6 +77,11 @@ STRANGER_POSTS = {
     "diary/shares/": 302,
     "diary/<yyyy:year>/": 200,
     "diary/<yyyy:year>/<mm:month>/": 200,
+    "diary/checkin/": 302,  # their own check-in for the night under way, saved
+    "diary/checkin/<night:night>/": 302,  # their own check-in for that night, saved
+    "diary/checkins.csv": 200,
+    "diary/insights/": 200,
+    "diary/insights.csv": 200,
     "accounts/security/": 200,
     "accounts/security/confirm/": 302,  # with their own password
     "accounts/security/passkeys/options/": 400,  # passkeys need localhost, not testserver
