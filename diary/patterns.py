@@ -323,6 +323,23 @@ def week_runs(weeks, size):
     return runs
 
 
+def week_labels(runs):
+    """A date under every bar while they fit side by side, under every other one beyond; the
+    month only where it changes ("1 Sep", "8", … "6 Oct"), so the labels fit a phone."""
+    step = 1 if len(runs) <= 13 else 2
+    labels, month = [], None
+    for index, run in enumerate(runs):
+        first = run["first"]
+        if index % step:
+            labels.append("")
+        elif first.month == month:
+            labels.append(str(first.day))
+        else:
+            labels.append(f"{first.day} {first:%b}")
+            month = first.month
+    return labels
+
+
 def summary(episodes, weeks, start, end, today, night):
     """Page one of the report: a period's figures in the order a doctor reads them.
 
@@ -335,13 +352,8 @@ def summary(episodes, weeks, start, end, today, night):
     period = figures(episodes, night)
     period["weeks"] = runs
     period["weeks_per_bar"] = size
-    # A date under every bar while they fit side by side, under every other one beyond.
-    step = 1 if len(runs) <= 13 else 2
     period["week_bars"] = bars(
-        [
-            (f"{run['first'].day} {run['first']:%b}" if index % step == 0 else "", run["per_week"])
-            for index, run in enumerate(runs)
-        ],
+        list(zip(week_labels(runs), (run["per_week"] for run in runs), strict=True)),
         height=60,
         slot=36 if len(runs) <= 13 else 24,
     )

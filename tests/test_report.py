@@ -9,6 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from diary import patterns
 from diary.models import CheckIn
 from diary.templatetags.diary_tags import day_runs
 
@@ -277,3 +278,13 @@ def test_the_month_page_gives_drinks_in_the_persons_unit(diary, owner_client):
     assert "The median was <strong>6 glasses</strong>" in html
     assert "less than 6 glasses in the 24 hours before" in html
     assert "Drank (ml)" not in html
+
+
+def test_the_weekly_chart_names_the_month_only_where_it_changes():
+    firsts = [date(2026, 9, 22), date(2026, 9, 29), date(2026, 10, 6), date(2026, 10, 13)]
+    labels = patterns.week_labels([{"first": day} for day in firsts])
+
+    assert labels == ["22 Sep", "29", "6 Oct", "13"]
+    # Beyond 13 bars, every other one is labelled.
+    many = [{"first": date(2026, 1, 1) + timedelta(weeks=n)} for n in range(14)]
+    assert patterns.week_labels(many)[:5] == ["1 Jan", "", "15", "", "29"]
