@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0005_passkeys_and_two_step_sign_in'),
+        ('diary', '0007_episode_night'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
