@@ -110,6 +110,13 @@ def candidates(decade_episodes):
         Page("month_year", f"Month page {month:%Y-%m}, one-year person", month_path, "year"),
         Page("year_decade", f"Year page {month:%Y}, ten-year person", year_path, "decade"),
         Page(
+            "checkin",
+            "Check-in for the night under way, ten-year person",
+            "/diary/checkin/",
+            "decade",
+        ),
+        Page("insights", "Insights, ten years of nightly check-ins", "/diary/insights/", "decade"),
+        Page(
             "cause",
             f"Knowledge cause page ({cause.slug})" if cause else "Knowledge cause page",
             f"/knowledge/causes/{cause.slug}/" if cause else None,

@@ -139,6 +139,9 @@ def page_targets(measured):
     if {"month_decade", "month_year"} <= measured.keys():
         name = "Month page: ten years ≤ 1.5× one year"
         found.append(slower(measured, "month_decade", "month_year", 1.5, name))
+    if {"insights", "month_decade"} <= measured.keys():
+        name = "Insights, ten years of check-ins ≤ 3× the month page (issue 13)"
+        found.append(slower(measured, "insights", "month_decade", 3, name))
     return found
 
 

@@ -146,6 +146,66 @@ def write_csv(rows, rows_per_chunk=500):
     yield buffer.getvalue()
 
 
+# The check-ins' file, /diary/checkins.csv: one row per night, the night as YYYY-MM-DD.
+CHECKIN_COLUMNS = ("night", "unlogged_cramps", "sleep_disturbance", "factors", "fluid_ml", "notes")
+# The insights' file, /diary/insights.csv: one row per factor; ratio and interval empty where
+# they cannot be estimated.
+LINK_COLUMNS = (
+    "factor",
+    "nights_with",
+    "cramp_nights_with",
+    "nights_without",
+    "cramp_nights_without",
+    "ratio",
+    "ci_low",
+    "ci_high",
+    "verdict",
+)
+
+
+def blank(value):
+    return "" if value is None else str(value)
+
+
+def write_checkins(rows, rows_per_chunk=500):
+    """Yield the check-ins' CSV in chunks, from rows read in CHECKIN_COLUMNS order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(BOM)
+    writer.writerow(CHECKIN_COLUMNS)
+    for count, (night, unlogged, disturbance, factors, fluid_ml, notes) in enumerate(rows, 1):
+        cells = [night.isoformat(), str(unlogged), blank(disturbance)]
+        cells += [LIST_SEPARATOR.join(factors), blank(fluid_ml), notes]
+        writer.writerow([neutralise(cell) for cell in cells])
+        if count % rows_per_chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+def links_csv(links):
+    """The factor table (diary.stats.Link rows) as CSV text, figures to three decimals."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer)
+    writer.writerow(LINK_COLUMNS)
+    for link in links:
+        estimates = [link.ratio, link.ci_low, link.ci_high]
+        writer.writerow(
+            [
+                link.factor,
+                link.nights_with,
+                link.cramp_nights_with,
+                link.nights_without,
+                link.cramp_nights_without,
+                *("" if value is None else f"{value:.3f}" for value in estimates),
+                link.verdict,
+            ]
+        )
+    return buffer.getvalue()
+
+
 def decode(data):
     """The file's text, with or without a byte order mark, or CSVFileError."""
     if b"\x00" in data:
@@ -281,7 +341,7 @@ def parse_row(cells, zone):
     episode = Episode(**values)
     checks = [episode.clean]
     if not problems:
-        exclude = ["user", "local_date", "local_hour", "time_zone"]
+        exclude = ["user", "local_date", "local_hour", "night", "time_zone"]
         checks.insert(0, lambda: episode.clean_fields(exclude=exclude))
     for model_check in checks:
         try:

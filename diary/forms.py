@@ -18,12 +18,14 @@ from django.utils.formats import date_format
 from . import csvio, limits, passkeys, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
-from .models import AuthenticatorApp, Episode, Passkey, Profile, RecoveryCode
+from .models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode, check_night
 from .validators import validate_single_script
 from .vocabulary import (
     FIRST_YEAR,
+    MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_NOTES,
+    MAX_UNLOGGED_CRAMPS,
     ML_PER_UNIT,
     Activity,
     FluidUnit,
@@ -49,7 +51,31 @@ INTENSITY_CHOICES = [
     (9, "9"),
     (10, "10 worst imaginable"),
 ]
+SLEEP_DISTURBANCE_CHOICES = [
+    ("", "Not said"),
+    (0, "0 not at all"),
+    *[(n, str(n)) for n in range(1, 5)],
+    (5, "5 woke me"),
+    *[(n, str(n)) for n in range(6, 10)],
+    (10, "10 hardly slept"),
+]
 UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
+
+
+def as_ml(amount, profile):
+    """Millilitres from an amount in the person's unit, refused (in their unit) above the limit."""
+    if amount is None:
+        return None
+    ml = round(amount * Decimal(str(ML_PER_UNIT[profile.fluid_unit])))
+    if ml > MAX_FLUID_ML:
+        most = profile.format_fluids(MAX_FLUID_ML)
+        raise forms.ValidationError(f"That is more than anyone drinks in a day: at most {most}.")
+    return ml
+
+
+def fluids_help(profile):
+    unit = UNIT_WORDS[FluidUnit(profile.fluid_unit)]
+    return f"In {unit}, as set in your profile. Leave empty if you do not know."
 
 
 def as_set(value):
@@ -229,10 +255,7 @@ class EpisodeForm(forms.ModelForm):
         elif self.initial.get("started_at") is None:
             # The model's empty started_at is already in initial, so setdefault would keep None.
             self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
-        unit = UNIT_WORDS[FluidUnit(profile.fluid_unit)]
-        self.fields[
-            "fluids"
-        ].help_text = f"In {unit}, as set in your profile. Leave empty if you do not know."
+        self.fields["fluids"].help_text = fluids_help(profile)
         self.fields["foot"].choices = Foot.choices
         self.fields["activity"].choices = [("", "Not sure / not logged"), *Activity.choices]
         self.fields["relief_helped"].choices = [("", "Not logged"), *Helped.choices]
@@ -260,19 +283,7 @@ class EpisodeForm(forms.ModelForm):
         )
 
     def clean_fluids(self):
-        """Millilitres, checked against the model's limit; the message is in the person's unit."""
-        amount = self.cleaned_data["fluids"]
-        if amount is None:
-            return None
-        ml = round(amount * Decimal(str(ML_PER_UNIT[self.profile.fluid_unit])))
-        try:
-            Episode._meta.get_field("fluid_ml").run_validators(ml)
-        except forms.ValidationError as error:
-            most = self.profile.format_fluids(MAX_FLUID_ML)
-            raise forms.ValidationError(
-                f"That is more than anyone drinks in a day: at most {most}."
-            ) from error
-        return ml
+        return as_ml(self.cleaned_data["fluids"], self.profile)
 
     def clean(self):
         data = super().clean()
@@ -346,6 +357,97 @@ class QuickLogForm(forms.ModelForm):
         episode.intensity = 5
         episode.save()
         return episode
+
+
+class NightForm(forms.Form):
+    """Which night to check in for: one that has begun, from the diary's first year."""
+
+    night = forms.DateField(
+        label="Night of",
+        help_text="From noon that day to noon the next.",
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+
+    def __init__(self, *args, zone, **kwargs):
+        self.zone = zone
+        super().__init__(*args, **kwargs)
+
+    def clean_night(self):
+        night = self.cleaned_data["night"]
+        check_night(night, self.zone)
+        return night
+
+
+class CheckInForm(forms.ModelForm):
+    """The morning check-in for one night; saving a night again updates its check-in."""
+
+    fluids = forms.DecimalField(
+        label="What you drank that day",
+        required=False,
+        min_value=0,
+        max_digits=8,
+        decimal_places=1,
+        widget=forms.NumberInput(attrs={"step": "any", "inputmode": "decimal"}),
+    )
+    sleep_disturbance = forms.TypedChoiceField(
+        label="How much cramps disturbed your sleep (0 not at all to 10 hardly slept)",
+        choices=SLEEP_DISTURBANCE_CHOICES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        widget=forms.RadioSelect,
+    )
+
+    class Meta:
+        model = CheckIn
+        # The night comes from the address, never from the request (a disabled field, not
+        # shown); it is a field so that the model's check of it has somewhere to report.
+        fields = ["night", "unlogged_cramps", "sleep_disturbance", "factors", "notes"]
+        labels = {
+            "unlogged_cramps": "Other cramps that night, not logged one by one",
+            "factors": "What was true that day",
+        }
+        widgets = {
+            "unlogged_cramps": forms.NumberInput(
+                attrs={"min": 0, "max": MAX_UNLOGGED_CRAMPS, "inputmode": "numeric"}
+            ),
+            "notes": forms.Textarea(attrs={"rows": 2}),
+        }
+
+    def __init__(self, *args, profile, **kwargs):
+        self.profile = profile
+        super().__init__(*args, **kwargs)
+        self.fields["night"].disabled = True
+        self.fields[
+            "unlogged_cramps"
+        ].help_text = f"0 means no other cramps. At most {MAX_UNLOGGED_CRAMPS}."
+        self.fields["fluids"].help_text = fluids_help(profile)
+        self.fields["notes"].help_text = f"Optional, up to {MAX_CHECKIN_NOTES} characters."
+        if self.instance.fluid_ml is not None:
+            self.initial.setdefault("fluids", profile.from_ml(self.instance.fluid_ml))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.layout = Layout(
+            Field("unlogged_cramps"),
+            InlineRadios("sleep_disturbance", wrapper_class="intensity-scale"),
+            "factors",
+            "fluids",
+            "notes",
+        )
+
+    def clean_fluids(self):
+        return as_ml(self.cleaned_data["fluids"], self.profile)
+
+    def save(self):
+        """Save by person and night, so two saves at once (a double tap) make one check-in."""
+        checkin = self.instance
+        checkin.fluid_ml = self.cleaned_data["fluids"]
+        values = {name: getattr(checkin, name) for name in [*self._meta.fields[1:], "fluid_ml"]}
+        saved, _created = CheckIn.objects.update_or_create(
+            user=checkin.user, night=checkin.night, defaults=values
+        )
+        return saved
 
 
 class EpisodeFilterForm(forms.Form):

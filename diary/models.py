@@ -13,25 +13,30 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import connection, models, transaction
-from django.db.models import Q
+from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from . import patterns
+from . import nights, patterns
 from .durations import format_duration
 from .fields import ChoiceListField
 from .vocabulary import (
+    FIRST_NIGHT,
     FIRST_YEAR,
     FUTURE_GRACE,
+    MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_INTENSITY,
     MAX_NOTES,
     MAX_SECONDS,
+    MAX_SLEEP_DISTURBANCE,
+    MAX_UNLOGGED_CRAMPS,
     MIN_SECONDS,
     ML_PER_UNIT,
     Activity,
     Condition,
+    Factor,
     FluidUnit,
     Foot,
     Helped,
@@ -40,6 +45,8 @@ from .vocabulary import (
     Relief,
     Symptom,
     Trigger,
+    night_of,
+    night_under_way,
 )
 
 
@@ -131,6 +138,7 @@ class Profile(models.Model):
         user = self.user
         fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
+        checkin_fields = [f.name for f in CheckIn._meta.concrete_fields if f.name != "user"]
         return {
             "exported_at": timezone.now(),
             "account": {
@@ -141,6 +149,9 @@ class Profile(models.Model):
             "profile": {name: getattr(self, name) for name in fields},
             "episodes": list(
                 Episode.objects.owned_by(user).order_by("started_at", "pk").values(*episode_fields)
+            ),
+            "checkins": list(
+                CheckIn.objects.owned_by(user).order_by("night").values(*checkin_fields)
             ),
             # How the person signs in: names and dates, never a key or a code.
             "passkeys": [
@@ -158,9 +169,9 @@ class Profile(models.Model):
     def delete_account(self):
         """Delete the person, everything theirs, and every session still signed in as them.
 
-        The profile, episodes, passkeys, authenticator app and recovery codes go by cascade.
-        Sessions are not linked to users in the database, so the live ones are decoded to find
-        theirs; the login records of django-axes name the account only by its username.
+        The profile, episodes, check-ins, passkeys, authenticator app and recovery codes go by
+        cascade. Sessions are not linked to users in the database, so the live ones are decoded to
+        find theirs; the login records of django-axes name the account only by its username.
         """
         user = self.user
         user_id = str(user.pk)
@@ -243,6 +254,28 @@ class EpisodeQuerySet(models.QuerySet):
     def at_location(self, location):
         return self.filter(locations__contains=location)
 
+    def in_nights(self, first=None, last=None):
+        """Episodes that belong to the nights from first to last, both included; None is open."""
+        if first is not None:
+            self = self.filter(night__gte=first)
+        if last is not None:
+            self = self.filter(night__lte=last)
+        return self
+
+    def relief_rows(self):
+        """(relief tried, whether it helped, episodes) rows for patterns.relief_tally: one
+        grouped query, a few dozen rows however long the diary."""
+        return (
+            self.values_list("relief", "relief_helped")
+            .annotate(episodes=models.Count("pk"))
+            .order_by()
+        )
+
+    def per_night(self, first=None, last=None):
+        """{night: cramps logged in it} for the nights from first to last: one grouped query."""
+        rows = self.in_nights(first, last).values("night").annotate(cramps=models.Count("pk"))
+        return dict(rows.values_list("night", "cramps").order_by())
+
     def start_times_among(self, starts):
         """Which of these episodes' start times fall from the first to the last of `starts`.
 
@@ -293,9 +326,11 @@ class Episode(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="episodes")
     started_at = models.DateTimeField("when it began")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
-    # Local calendar date and hour, in time_zone, so months and hours group on plain columns.
+    # Local calendar date and hour, in time_zone, so months and hours group on plain columns;
+    # and the night they belong to (vocabulary.night_of), so a check-in finds its cramps on one.
     local_date = models.DateField(editable=False)
     local_hour = models.PositiveSmallIntegerField(editable=False)
+    night = models.DateField(editable=False)
     duration_seconds = models.PositiveIntegerField(
         "how long it lasted",
         validators=[MinValueValidator(MIN_SECONDS), MaxValueValidator(MAX_SECONDS)],
@@ -327,6 +362,7 @@ class Episode(models.Model):
         indexes = [
             models.Index(fields=["user", "-started_at"], name="episode_user_started"),
             models.Index(fields=["user", "local_date", "local_hour"], name="episode_user_local"),
+            models.Index(fields=["user", "night"], name="episode_user_night"),
         ]
         constraints = [
             models.CheckConstraint(
@@ -354,7 +390,12 @@ class Episode(models.Model):
     def save(self, *args, **kwargs):
         self.set_local_fields()
         if kwargs.get("update_fields") is not None and "started_at" in kwargs["update_fields"]:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "local_date", "local_hour"}
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "local_date",
+                "local_hour",
+                "night",
+            }
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
@@ -371,10 +412,11 @@ class Episode(models.Model):
             raise ValidationError({"started_at": f"Enter a date after {FIRST_YEAR}."})
 
     def set_local_fields(self):
-        """Fill local_date and local_hour; bulk_create skips save(), so callers use this."""
+        """Fill local_date, local_hour and night; bulk_create skips save(), so callers use this."""
         local = self.local_started_at
         self.local_date = local.date()
         self.local_hour = local.hour
+        self.night = night_of(self.local_date, self.local_hour)
 
     @property
     def local_started_at(self):
@@ -401,6 +443,136 @@ class Episode(models.Model):
 
     def relief_labels(self):
         return self._meta.get_field("relief").labels(self.relief)
+
+
+def check_night(night, zone):
+    """Refuse a night a check-in cannot be for: before the diary's years, or not begun yet."""
+    if night < FIRST_NIGHT:
+        raise ValidationError(f"Enter a night from {FIRST_YEAR} on.", code="too_early")
+    if night > night_under_way(timezone.localtime(timezone=zone)):
+        raise ValidationError(
+            "That night has not begun yet: the night of a date begins at noon that day.",
+            code="future",
+        )
+
+
+class CheckInQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+    def between(self, first=None, last=None):
+        """Check-ins for the nights from first to last, both included; None is open."""
+        if first is not None:
+            self = self.filter(night__gte=first)
+        if last is not None:
+            self = self.filter(night__lte=last)
+        return self
+
+    def rows(self):
+        """(night, unlogged_cramps, sleep_disturbance, factors) rows, as diary.nights reads them."""
+        return self.values_list("night", "unlogged_cramps", "sleep_disturbance", "factors")
+
+    def tallies(self):
+        """(factors, whether a cramp night, how many nights) for each set of factors named.
+
+        A cramp night has unlogged cramps or a cramp logged in it. Counted in the database,
+        a few hundred rows for ten years of nightly check-ins, for diary.stats.links.
+        """
+        logged = Episode.objects.filter(user=OuterRef("user"), night=OuterRef("night"))
+        cramp = ExpressionWrapper(
+            Q(unlogged_cramps__gt=0) | Exists(logged), output_field=models.BooleanField()
+        )
+        return (
+            self.annotate(cramp=cramp)
+            .values_list("factors", "cramp")
+            .annotate(nights=models.Count("pk"))
+            .order_by()
+        )
+
+    def streak(self, last_night):
+        """nights.Streak up to last night, reading only as far back as the streak goes."""
+        checked = (
+            self.filter(night__lte=last_night + timedelta(days=1))
+            .order_by("-night")
+            .values_list("night", flat=True)
+        )
+        return nights.streak(checked.iterator(chunk_size=100), last_night)
+
+
+class CheckIn(models.Model):
+    """What a person says about one night, the morning after.
+
+    The night of a date runs from noon on that date to noon the next day (vocabulary.night_of):
+    factors are what was true on the day, cramps are counted over the night. A night's cramps
+    are those logged in it plus unlogged_cramps; the logged ones are never counted here.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="checkins")
+    night = models.DateField("night of")
+    unlogged_cramps = models.PositiveSmallIntegerField(
+        "other cramps that night, not logged one by one",
+        default=0,
+        validators=[
+            MaxValueValidator(
+                MAX_UNLOGGED_CRAMPS,
+                f"At most {MAX_UNLOGGED_CRAMPS}: if there were more, say so in the notes.",
+            )
+        ],
+    )
+    sleep_disturbance = models.PositiveSmallIntegerField(
+        "how much cramps disturbed your sleep",
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_SLEEP_DISTURBANCE)],
+    )
+    factors = ChoiceListField("on the day", choices=Factor.choices)
+    fluid_ml = models.PositiveIntegerField(
+        "drinks that day (ml)", null=True, blank=True, validators=[MaxValueValidator(MAX_FLUID_ML)]
+    )
+    notes = models.TextField(blank=True, max_length=MAX_CHECKIN_NOTES)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CheckInQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-night"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "night"], name="checkin_one_per_night"),
+            models.CheckConstraint(
+                condition=Q(night__gte=FIRST_NIGHT), name="checkin_night_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(unlogged_cramps__lte=MAX_UNLOGGED_CRAMPS),
+                name="checkin_unlogged_cramps_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(sleep_disturbance__isnull=True)
+                | Q(sleep_disturbance__lte=MAX_SLEEP_DISTURBANCE),
+                name="checkin_sleep_disturbance_0_10",
+            ),
+            models.CheckConstraint(
+                condition=Q(fluid_ml__isnull=True) | Q(fluid_ml__lte=MAX_FLUID_ML),
+                name="checkin_fluid_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Check-in for the night of {self.night:%d %b %Y}"
+
+    def get_absolute_url(self):
+        return reverse("checkin_night", args=[self.night])
+
+    def clean(self):
+        if self.night is None:
+            return
+        try:
+            check_night(self.night, Profile.objects.for_user(self.user).zone)
+        except ValidationError as error:
+            raise ValidationError({"night": error.error_list}) from error
+
+    def factor_labels(self):
+        return self._meta.get_field("factors").labels(self.factors)
 
 
 # How long checked rows wait for the person to confirm an import.

@@ -37,6 +37,19 @@ def days_covered(start, end, today):
     return (min(end, today) - start).days + 1
 
 
+def previous_stretch(year, month, today):
+    """The stretch of last month to compare a month with, like with like.
+
+    While a month is running, only as many of last month's first days as this month has had
+    so far; a month that is over is compared with the whole of the month before.
+    """
+    start, end = month_bounds(year, month)
+    previous_start, previous_end = month_bounds(*shift_month(year, month, -1))
+    if start <= today < end:
+        previous_end = min(previous_end, previous_start + (today - start))
+    return previous_start, previous_end
+
+
 @dataclass(frozen=True)
 class Change:
     current: float | None
@@ -64,14 +77,12 @@ class Change:
         return f"{direction} {shown}"
 
 
-def totals(episodes, start, end, today):
+def totals(episodes):
+    """A period's cramps in figures. Cramp-free nights come from check-ins (diary.nights)."""
     durations = [episode.duration_seconds for episode in episodes]
-    covered = days_covered(start, end, today)
-    cramp_days = len({episode.local_date for episode in episodes})
     return {
         "episodes": len(episodes),
-        "cramp_days": cramp_days,
-        "cramp_free_days": max(covered - cramp_days, 0),
+        "cramp_days": len({episode.local_date for episode in episodes}),
         "median_duration": statistics.median(durations) if durations else None,
         "longest_duration": max(durations) if durations else None,
         "mean_intensity": round(statistics.fmean(e.intensity for e in episodes), 1)
@@ -158,32 +169,45 @@ def hydration(episodes):
 
 
 def relief(episodes):
-    results = []
-    for value, label in Relief.choices:
-        tried = [episode for episode in episodes if value in episode.relief]
-        if not tried:
-            continue
-        helped = Counter(episode.relief_helped for episode in tried)
-        results.append(
-            {
-                "value": value,
-                "label": label,
-                "tried": len(tried),
-                "yes": helped.get(Helped.YES, 0),
-                "partly": helped.get(Helped.PARTLY, 0),
-                "no": helped.get(Helped.NO, 0),
-                "unknown": helped.get("", 0),
-            }
-        )
-    return results
+    return relief_tally((episode.relief, episode.relief_helped, 1) for episode in episodes)
 
 
-def figures(episodes, start, end, today, night):
+def relief_tally(rows):
+    """Each kind of relief tried, how often, and how often it helped, in the choices' order.
+
+    From (relief tried, whether it helped, how many episodes) rows, so a whole diary can be
+    counted from the rows of a GROUP BY.
+    """
+    tally = {value: Counter() for value in Relief.values}
+    for tried, helped, count in rows:
+        for value in tried:
+            tally[value][helped] += count
+    return [
+        {
+            "value": value,
+            "label": label,
+            "tried": tally[value].total(),
+            "yes": tally[value][Helped.YES],
+            "partly": tally[value][Helped.PARTLY],
+            "no": tally[value][Helped.NO],
+            "unknown": tally[value][""],
+        }
+        for value, label in Relief.choices
+        if tally[value]
+    ]
+
+
+def ranked_relief(relief):
+    """Most often helped first; then most often partly helped; then least often no help."""
+    return sorted(relief, key=lambda r: (-r["yes"], -r["partly"], r["no"], -r["tried"]))
+
+
+def figures(episodes, night):
     """Everything a month page or a report shows about one period, charts included."""
     by_hour = hours(episodes, night)
     by_weekday = weekdays(episodes)
     return {
-        "totals": totals(episodes, start, end, today),
+        "totals": totals(episodes),
         "hours": by_hour,
         "weekdays": by_weekday,
         "feet": counted([e.foot for e in episodes], Foot.choices),

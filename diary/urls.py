@@ -5,6 +5,7 @@ from . import converters, views
 register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
+register_converter(converters.NightConverter, "night")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -44,6 +45,11 @@ urlpatterns = [
     path("diary/export.csv", views.episode_export, name="episode_export"),
     path("diary/import/", views.episode_import, name="episode_import"),
     path("diary/report/", views.report, name="report"),
+    path("diary/checkin/", views.checkin_latest, name="checkin"),
+    path("diary/checkin/<night:night>/", views.checkin, name="checkin_night"),
+    path("diary/checkins.csv", views.checkin_export, name="checkin_export"),
+    path("diary/insights/", views.insights, name="insights"),
+    path("diary/insights.csv", views.insights_csv, name="insights_csv"),
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
     path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),

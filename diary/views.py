@@ -20,13 +20,15 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from . import advice, csvio, limits, passkeys, patterns
+from . import advice, csvio, limits, nights, passkeys, patterns, stats
 from .forms import (
     AuthenticatorAppForm,
+    CheckInForm,
     ConfirmForm,
     DeleteAccountForm,
     EpisodeFilterForm,
@@ -34,6 +36,7 @@ from .forms import (
     ExportRangeForm,
     ImportForm,
     LoginForm,
+    NightForm,
     PasskeyForm,
     PasswordResetForm,
     ProfileForm,
@@ -43,8 +46,25 @@ from .forms import (
     SignupForm,
     YearCompareForm,
 )
-from .models import AuthenticatorApp, Episode, Passkey, PendingImport, Profile, RecoveryCode
-from .vocabulary import FIRST_YEAR, LAST_YEAR, Location, night
+from .models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    PendingImport,
+    Profile,
+    RecoveryCode,
+)
+from .vocabulary import (
+    FIRST_NIGHT,
+    FIRST_YEAR,
+    LAST_YEAR,
+    Factor,
+    Location,
+    last_night,
+    night,
+    night_under_way,
+)
 
 EPISODES_PER_PAGE = 25
 
@@ -64,10 +84,20 @@ def home(request):
     profile = Profile.objects.for_user(request.user)
     since = today - timedelta(days=29)
     recent_advice = advice.for_period(list(episodes.between(since)), since, today, today, profile)
+    last = last_night(today)
+    streak = CheckIn.objects.owned_by(request.user).streak(last)
     return render(
         request,
         "home.html",
         {
+            "checkin_prompt": {
+                "night": last,
+                "streak": streak,
+                # Only asked while the check-in is to do: it names the cramps it adds to.
+                "logged": None
+                if streak.last_night_done
+                else episodes.in_nights(last, last).count(),
+            },
             "advice": recent_advice,
             "quick_form": QuickLogForm(),
             "locations": Location.choices,
@@ -366,8 +396,24 @@ def episode_detail(request, pk):
             "episode": episode,
             "fluids": profile.format_fluids(episode.fluid_ml),
             "advice": advice.for_episode(episode, profile),
+            "own_links": own_links(request.user, episode),
         },
     )
+
+
+def own_links(user, episode):
+    """Factors of this cramp's night that the person's own check-ins link to more cramps.
+
+    The factors are the cramp's triggers that a check-in can name, and the night's
+    check-in's; the person's whole history is read only when there is one to look up.
+    """
+    checkins = CheckIn.objects.owned_by(user)
+    checkin = checkins.filter(night=episode.night).first()
+    present = (set(episode.triggers) & set(Factor.values)) | set(checkin.factors if checkin else [])
+    if not present:
+        return []
+    links = factor_links(checkins, last_night(timezone.localdate()))
+    return [link for link in links if link.factor in present and link.verdict == stats.MORE]
 
 
 def episode_create(request):
@@ -419,17 +465,18 @@ def month(request, year, month):
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404("No such month.")
     start, end = patterns.month_bounds(year, month)
-    prev_start, prev_end = patterns.month_bounds(*patterns.shift_month(year, month, -1))
+    today = timezone.localdate()
+    prev_start, prev_end = patterns.previous_stretch(year, month, today)
     episodes = list(
         Episode.objects.owned_by(request.user).between(prev_start, end).order_by("started_at")
     )
     current = [episode for episode in episodes if episode.local_date >= start]
-    previous = [episode for episode in episodes if episode.local_date < start]
-    today = timezone.localdate()
-    figures = patterns.figures(current, start, end, today, night())
-    figures["changes"] = patterns.compare(
-        figures["totals"], patterns.totals(previous, prev_start, prev_end, today)
-    )
+    previous = [episode for episode in episodes if episode.local_date <= prev_end]
+    month_nights, previous_nights = month_summaries(request.user, start, end, prev_start, today)
+    figures = patterns.figures(current, night())
+    figures["totals"]["cramp_free_nights"] = month_nights.cramp_free
+    previous_totals = {**patterns.totals(previous), "cramp_free_nights": previous_nights.cramp_free}
+    figures["changes"] = patterns.compare(figures["totals"], previous_totals)
     profile = Profile.objects.for_user(request.user)
     return render(
         request,
@@ -438,14 +485,33 @@ def month(request, year, month):
             "start": start,
             "end": end,
             "previous_month": prev_start,
+            "previous_end": prev_end,
+            "previous_cut": prev_end < patterns.month_bounds(prev_start.year, prev_start.month)[1],
             "previous_link": month_or_none(prev_start.year, prev_start.month),
             "next_month": month_or_none(*patterns.shift_month(year, month, 1), today),
             "is_future": start > today,
             "figures": figures,
+            "nights": month_nights,
+            "previous_nights": previous_nights,
             "advice": advice.for_period(current, start, end, today, profile),
             "calendar": patterns.month_calendar(current, year, month),
             "weekday_names": patterns.WEEKDAYS,
         },
+    )
+
+
+def month_summaries(user, start, end, prev_start, today):
+    """nights.Summary of a month's nights so far, and of as many first nights of the month
+    before (all of them once the month is over): two queries."""
+    last = min(end, last_night(today))
+    count = max((last - start).days + 1, 0)
+    checkins = list(CheckIn.objects.owned_by(user).between(prev_start, last).rows())
+    per_night = Episode.objects.owned_by(user).per_night(prev_start, last)
+    prev_end = start - timedelta(days=1)
+    prev_last = prev_end if last == end else min(prev_start + timedelta(days=count - 1), prev_end)
+    return (
+        nights.summary(nights.every_night(start, last, per_night, checkins)),
+        nights.summary(nights.every_night(prev_start, prev_last, per_night, checkins)),
     )
 
 
@@ -461,6 +527,15 @@ def year(request, year):
         .order_by()
     )
     months = patterns.year_months(day_rows, year)
+    first, last = date(year, 1, 1), min(date(year, 12, 31), last_night(timezone.localdate()))
+    every = nights.every_night(
+        first,
+        last,
+        episodes.per_night(first, last),
+        CheckIn.objects.owned_by(request.user).between(first, last).rows(),
+    )
+    for row in months:
+        row["nights"] = nights.summary([n for n in every if n.night.month == row["month"].month])
     form = YearCompareForm(request.GET or None)
     comparison = None
     if form.is_valid():
@@ -477,6 +552,7 @@ def year(request, year):
                 [(row["month"].strftime("%b"), row["episodes"]) for row in months]
             ),
             "total": sum(row["episodes"] for row in months),
+            "nights": nights.summary(every),
             "form": form,
             "comparison": comparison,
         },
@@ -493,6 +569,13 @@ def report(request):
     episodes = list(
         Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
     )
+    last = min(end, last_night(timezone.localdate()))
+    every = nights.every_night(
+        start,
+        last,
+        Episode.objects.owned_by(request.user).per_night(start, last),
+        CheckIn.objects.owned_by(request.user).between(start, last).rows(),
+    )
     return render(
         request,
         "diary/report.html",
@@ -500,7 +583,8 @@ def report(request):
             "start": start,
             "end": end,
             "profile": Profile.objects.for_user(request.user),
-            "figures": patterns.figures(episodes, start, end, timezone.localdate(), night()),
+            "figures": patterns.figures(episodes, night()),
+            "nights": nights.summary(every),
             "episodes": episodes,
             "generated": timezone.localtime(),
         },
@@ -531,6 +615,7 @@ def account_delete(request):
         {
             "form": form,
             "episode_count": Episode.objects.owned_by(user).count(),
+            "checkin_count": CheckIn.objects.owned_by(user).count(),
             "backup_days": settings.CRAMPLOG_BACKUP_KEEP_DAYS,
         },
     )
@@ -843,3 +928,109 @@ def episode_import_confirm(request):
         % {"count": count},
     )
     return redirect("episode_list")
+
+
+def checkin_latest(request):
+    """The check-in for the night under way (before noon, last night), or for ?night=."""
+    if "night" not in request.GET:
+        return checkin(request, night_under_way(timezone.localtime()))
+    chooser = NightForm(request.GET, zone=Profile.objects.for_user(request.user).zone)
+    if chooser.is_valid():
+        return redirect("checkin_night", chooser.cleaned_data["night"])
+    return render(request, "diary/checkin.html", {"chooser": chooser}, status=400)
+
+
+def checkin(request, night):
+    profile = Profile.objects.for_user(request.user)
+    chooser = NightForm({"night": night}, zone=profile.zone)
+    if not chooser.is_valid():
+        return render(request, "diary/checkin.html", {"chooser": chooser}, status=400)
+    saved = CheckIn.objects.owned_by(request.user).filter(night=night).first()
+    form = CheckInForm(
+        request.POST or None,
+        instance=saved or CheckIn(user=request.user, night=night),
+        profile=profile,
+    )
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Check-in saved for the night of {date_format(night, 'l j F')}.")
+        return redirect("home")
+    after = night + timedelta(days=1)
+    return render(
+        request,
+        "diary/checkin.html",
+        {
+            "chooser": NightForm(initial={"night": night}, zone=profile.zone),
+            "form": form,
+            "night": night,
+            "saved": saved,
+            "logged": Episode.objects.owned_by(request.user)
+            .in_nights(night, night)
+            .order_by("started_at"),
+            "previous_night": night - timedelta(days=1) if night > FIRST_NIGHT else None,
+            "next_night": after if after <= night_under_way(timezone.localtime()) else None,
+        },
+    )
+
+
+def factor_links(checkins, last):
+    """stats.links of every factor over the checked nights up to `last` (ended ones)."""
+    return stats.links(checkins.between(None, last).tallies(), Factor.choices)
+
+
+def insights(request):
+    last = last_night(timezone.localdate())
+    first = last - timedelta(days=7 * nights.WEEKS_SHOWN - 1)
+    checkins = CheckIn.objects.owned_by(request.user)
+    episodes = Episode.objects.owned_by(request.user)
+    recent = nights.every_night(
+        first, last, episodes.per_night(first, last), checkins.between(first, last).rows()
+    )
+    weeks = nights.weeks(recent)
+    trend = nights.weekly_trend(weeks)
+    links = factor_links(checkins, last)
+    return render(
+        request,
+        "diary/insights.html",
+        {
+            "links": links,
+            "tested": sum(1 for link in links if link.tested),
+            "checked": links[0].nights_with + links[0].nights_without,
+            "weeks": weeks,
+            "recent": nights.summary(recent),
+            "trend": trend,
+            "chart": nights.chart(weeks, trend),
+            "relief": patterns.ranked_relief(patterns.relief_tally(episodes.relief_rows())),
+            "min_nights": stats.MIN_NIGHTS,
+            "false_discovery_rate": stats.FALSE_DISCOVERY_RATE,
+        },
+    )
+
+
+def insights_csv(request):
+    links = factor_links(CheckIn.objects.owned_by(request.user), last_night(timezone.localdate()))
+    filename = (
+        f"cramplog-{request.user.get_username()}-insights-{timezone.localdate():%Y-%m-%d}.csv"
+    )
+    return HttpResponse(
+        csvio.links_csv(links),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+
+
+def checkin_export(request):
+    rows = (
+        CheckIn.objects.owned_by(request.user)
+        .order_by("night")
+        .values_list(*csvio.CHECKIN_COLUMNS)
+        .iterator(chunk_size=2000)
+    )
+    filename = (
+        f"cramplog-{request.user.get_username()}-checkins-{timezone.localdate():%Y-%m-%d}.csv"
+    )
+    return StreamingHttpResponse(
+        csvio.write_checkins(rows),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )

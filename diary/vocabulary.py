@@ -5,7 +5,7 @@ matcher in the knowledge app. Nothing here touches the database, so any module c
 """
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +22,16 @@ FIRST_YEAR, LAST_YEAR = 1900, 9998
 # A phone's clock may run a little ahead of the server's.
 FUTURE_GRACE = timedelta(minutes=5)
 ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
+# A morning check-in: cramps not logged one by one (more than 50 in a night is a typing
+# mistake), how much cramps disturbed sleep, and a short note.
+MAX_UNLOGGED_CRAMPS = 50
+MAX_SLEEP_DISTURBANCE = 10
+MAX_CHECKIN_NOTES = 500
+# The diary's night of a date D runs from this hour on D to this hour on D+1, in the person's
+# time zone: the day D and the night after it, so a check-in's factors (what was true on D)
+# come before the cramps they are compared with.
+NIGHT_TURNS_AT_HOUR = 12
+FIRST_NIGHT = date(FIRST_YEAR, 1, 1)
 
 
 class FluidUnit(models.TextChoices):
@@ -89,6 +99,30 @@ class Trigger(models.TextChoices):
     SMOKING = "smoking", "Smoking"
 
 
+# What a check-in can say was true on the day before a night: the triggers an episode can
+# name that last a day (the same values, so one word means one thing everywhere), and habits
+# that may prevent cramps.
+SHARED_TRIGGERS = (
+    Trigger.ALCOHOL,
+    Trigger.INTENSE_EXERCISE,
+    Trigger.LONG_STANDING,
+    Trigger.LONG_SITTING,
+    Trigger.TIGHT_FOOTWEAR,
+    Trigger.HIGH_HEELS,
+    Trigger.COLD,
+    Trigger.HEAVY_SWEATING,
+)
+Factor = models.TextChoices(
+    "Factor",
+    [(trigger.name, (trigger.value, trigger.label)) for trigger in SHARED_TRIGGERS]
+    + [
+        ("STRETCHED", ("stretched", "Stretched feet and calves")),
+        ("SUPPLEMENT", ("supplement", "Took magnesium or another mineral supplement")),
+        ("LOW_FLUIDS", ("low_fluids", "Drank less than usual")),
+    ],
+)
+
+
 class Symptom(models.TextChoices):
     NUMBNESS_TINGLING = "numbness_tingling", "Numbness or tingling"
     WEAKNESS = "weakness", "Weakness in the foot or leg"
@@ -138,3 +172,24 @@ class Hours:
 def night():
     """The site's night, from CRAMPLOG_NIGHT_START_HOUR to CRAMPLOG_NIGHT_END_HOUR."""
     return Hours(settings.CRAMPLOG_NIGHT_START_HOUR, settings.CRAMPLOG_NIGHT_END_HOUR)
+
+
+def night_of(local_date, local_hour):
+    """The night (its date D) a cramp at this local date and hour belongs to.
+
+    The one definition of the diary's night, noon to noon, that check-ins are about (not the
+    sleeping hours of night()); each episode stores its own as Episode.night.
+    """
+    if local_hour < NIGHT_TURNS_AT_HOUR:
+        return local_date - timedelta(days=1)
+    return local_date
+
+
+def night_under_way(local_now):
+    """The most recent night that has begun at this local time: before noon, last night."""
+    return night_of(local_now.date(), local_now.hour)
+
+
+def last_night(today):
+    """The night that ended this morning, or is ending: the one a morning check-in is about."""
+    return today - timedelta(days=1)

@@ -1,8 +1,8 @@
 """A small, realistic site and the list of its pages, for the accessibility and HTML checks.
 
-One person with cramps over two months, the shipped knowledge base, a content editor and
-drafts waiting for review: every page template is rendered with real content, signed in and
-signed out.
+One person with cramps over two months and four weeks of morning check-ins, the shipped
+knowledge base, a content editor and drafts waiting for review: every page template is
+rendered with real content, signed in and signed out.
 """
 
 import importlib
@@ -14,8 +14,9 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import AuthenticatorApp, Passkey, Profile, RecoveryCode
+from diary.models import AuthenticatorApp, CheckIn, Passkey, Profile, RecoveryCode
 from diary.views import SIGNED_IN_AT
+from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 
 from .conftest import BACKEND
@@ -115,7 +116,28 @@ def make_diary(user, now=None):
         relief_helped="yes",
         notes="Calf locked up at the end of a hot run.",
     )
+    make_checkins(user)
     return [*episodes, newest]
+
+
+def make_checkins(user, nights=28):
+    """Check-ins for the last four weeks but two, after alcohol every third night."""
+    last = last_night(timezone.localdate())
+    CheckIn.objects.bulk_create(
+        [
+            CheckIn(
+                user=user,
+                night=last - timedelta(days=n),
+                unlogged_cramps=1 if n % 3 == 0 else 0,
+                sleep_disturbance=n % 4 if n % 2 else None,
+                factors=["alcohol", "cold"] if n % 3 == 0 else ["stretched"] * (n % 2),
+            )
+            for n in range(nights)
+            if n not in (4, 11)
+        ],
+        # The demo people of the screenshots have check-ins already.
+        ignore_conflicts=True,
+    )
 
 
 def build_site(owner):
@@ -165,6 +187,10 @@ def signed_in_pages(episode):
         f"/diary/{month:%Y}/",
         "/diary/report/",
         f"/diary/report/?start={today - timedelta(days=60)}&end={today}",
+        "/diary/checkin/",
+        f"/diary/checkin/{night_of(episode.local_date, episode.local_hour)}/",
+        f"/diary/checkin/{last_night(today) - timedelta(days=4)}/",
+        "/diary/insights/",
         "/diary/import/",
         "/accounts/profile/",
         "/accounts/password_change/",
@@ -249,8 +275,21 @@ def refusal_pages(owner, episode):
             "notes": "from a stale tab",
         },
     )
-    assert (too_large.status_code, too_many.status_code, stale_tab.status_code) == (413, 429, 200)
-    return [("413", too_large), ("429", too_many), ("two-tabs", stale_tab)]
+    night = last_night(timezone.localdate())
+    checkin_errors = owner_client.post(
+        f"/diary/checkin/{night}/",
+        {"unlogged_cramps": "51", "sleep_disturbance": "11", "factors": ["dancing"]},
+    )
+    future_night = owner_client.get(f"/diary/checkin/{night + timedelta(days=2)}/")
+    statuses = [r.status_code for r in (too_large, too_many, stale_tab, checkin_errors)]
+    assert [*statuses, future_night.status_code] == [413, 429, 200, 200, 400]
+    return [
+        ("413", too_large),
+        ("429", too_many),
+        ("two-tabs", stale_tab),
+        ("checkin-errors", checkin_errors),
+        ("future-night", future_night),
+    ]
 
 
 def signed_in_client(user):

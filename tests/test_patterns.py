@@ -50,24 +50,34 @@ def test_a_months_totals_are_counted_by_hand():
         row(date(2026, 3, 15), duration=600, intensity=8),
     ]
 
-    totals = patterns.totals(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 6, 1))
+    totals = patterns.totals(rows)
 
     assert totals == {
         "episodes": 3,
         "cramp_days": 2,
-        "cramp_free_days": 29,
         "median_duration": 90,
         "longest_duration": 600,
         "mean_intensity": 6.0,
     }
 
 
-def test_a_running_month_counts_cramp_free_days_only_up_to_today():
-    rows = [row(date(2026, 3, 2))]
-
-    totals = patterns.totals(rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 3, 10))
-
-    assert totals["cramp_free_days"] == 9
+@pytest.mark.parametrize(
+    ("year", "month", "today", "expected"),
+    [
+        # Running: as many of last month's first days as this month has had.
+        (2026, 3, date(2026, 3, 10), (date(2026, 2, 1), date(2026, 2, 10))),
+        # Running into days last month did not have: all of it.
+        (2026, 3, date(2026, 3, 30), (date(2026, 2, 1), date(2026, 2, 28))),
+        # Over, or on its last day: the whole month before.
+        (2026, 4, date(2026, 5, 2), (date(2026, 3, 1), date(2026, 3, 31))),
+        (2026, 4, date(2026, 4, 30), (date(2026, 3, 1), date(2026, 3, 31))),
+        (2026, 1, date(2026, 1, 1), (date(2025, 12, 1), date(2025, 12, 1))),
+    ],
+)
+def test_a_month_is_compared_with_the_same_stretch_of_the_month_before(
+    year, month, today, expected
+):
+    assert patterns.previous_stretch(year, month, today) == expected
 
 
 def test_changes_are_given_in_words_and_numbers():
@@ -108,9 +118,7 @@ def test_a_night_that_does_not_cross_midnight_counts_only_its_own_hours():
 def test_the_figures_carry_their_charts_with_short_labels():
     rows = [row(date(2026, 3, 2), hour=23), row(date(2026, 3, 4), hour=14)]
 
-    figures = patterns.figures(
-        rows, date(2026, 3, 1), date(2026, 3, 31), date(2026, 5, 1), Hours(22, 6)
-    )
+    figures = patterns.figures(rows, Hours(22, 6))
 
     assert [bar["label"] for bar in figures["hour_bars"]["bars"]][:2] == ["00", "02"]
     counts = [bar["count"] for bar in figures["hour_bars"]["bars"]]
@@ -148,6 +156,26 @@ def test_what_helped_counts_tries_and_outcomes():
     assert relief["stretch"]["tried"] == 2 and relief["stretch"]["yes"] == 1
     assert relief["stretch"]["no"] == 1
     assert relief["heat"]["tried"] == 1
+
+
+def test_relief_is_tallied_from_grouped_rows_and_ranked_by_how_often_it_helped():
+    rows = [
+        (["massage"], "yes", 3),
+        (["massage"], "no", 4),
+        (["stretch", "heat"], "yes", 3),
+        (["stretch"], "partly", 2),
+        (["heat"], "", 5),
+    ]
+
+    ranked = patterns.ranked_relief(patterns.relief_tally(rows))
+
+    assert [
+        (r["value"], r["tried"], r["yes"], r["partly"], r["no"], r["unknown"]) for r in ranked
+    ] == [
+        ("stretch", 5, 3, 2, 0, 0),
+        ("heat", 8, 3, 0, 0, 5),
+        ("massage", 7, 3, 0, 4, 0),
+    ]
 
 
 def test_the_calendar_shades_by_count_and_keeps_the_worst_pain():

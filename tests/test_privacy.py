@@ -8,7 +8,8 @@ from django.contrib.sessions.models import Session
 from django.test import Client
 from django.utils import timezone
 
-from diary.models import Episode, Profile
+from diary.models import CheckIn, Episode, Profile
+from diary.vocabulary import night_of
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
 from .urlwalk import (
@@ -26,7 +27,11 @@ from .urlwalk import (
 
 @pytest.fixture
 def owners_episode(owner):
-    return EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    """The owner's cramp, and their check-in for its night, both with a secret note."""
+    episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    night = night_of(episode.local_date, episode.local_hour)
+    CheckIn.objects.create(user=owner, night=night, factors=["cold"], notes=OWNER_NOTE)
+    return episode
 
 
 def test_the_walk_covers_the_diary_report_export_and_profile_urls():
@@ -41,6 +46,11 @@ def test_the_walk_covers_the_diary_report_export_and_profile_urls():
         "accounts/profile/",
         "accounts/export/",
         "accounts/delete/",
+        "diary/checkin/",
+        "diary/checkin/<night:night>/",
+        "diary/insights/",
+        "diary/insights.csv",
+        "diary/checkins.csv",
     } <= routes
     assert len(routes) == len(PERSONAL_ROUTES) >= 15
     assert set(STRANGER_POSTS) == {
@@ -64,6 +74,11 @@ STRANGER_POSTS = {
     "diary/report/": 200,
     "diary/<yyyy:year>/": 200,
     "diary/<yyyy:year>/<mm:month>/": 200,
+    "diary/checkin/": 302,  # their own check-in for the night under way, saved
+    "diary/checkin/<night:night>/": 302,  # their own check-in for that night, saved
+    "diary/checkins.csv": 200,
+    "diary/insights/": 200,
+    "diary/insights.csv": 200,
     "accounts/security/": 200,
     "accounts/security/confirm/": 302,  # with their own password
     "accounts/security/passkeys/options/": 400,  # passkeys need localhost, not testserver
@@ -104,10 +119,11 @@ def test_a_stranger_never_reaches_or_changes_the_owners_data(
         assert OWNER_NOTE not in content
         assert f"/diary/{owners_episode.pk}/" not in content
         after = snapshot(owner)
-        assert (after["owner"], after["profile"], after["episodes"]) == (
+        assert (after["owner"], after["profile"], after["episodes"], after["checkins"]) == (
             before["owner"],
             before["profile"],
             before["episodes"],
+            before["checkins"],
         )
 
 

@@ -12,8 +12,9 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from diary.converters import EpisodeIdConverter, MonthConverter, YearConverter
-from diary.models import AuthenticatorApp, Episode, Passkey, Profile, RecoveryCode
+from diary.converters import EpisodeIdConverter, MonthConverter, NightConverter, YearConverter
+from diary.models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode
+from diary.vocabulary import night_of
 
 from .factories import PASSWORD
 
@@ -90,6 +91,7 @@ def fill(route, converters, episode):
         IntConverter: episode.pk,
         YearConverter: f"{episode.local_date.year:04d}",
         MonthConverter: f"{episode.local_date.month:02d}",
+        NightConverter: night_of(episode.local_date, episode.local_hour).isoformat(),
     }
 
     def value(match):
@@ -127,6 +129,9 @@ def post_data(episode):
         "start": "2000-01-01",
         "end": timezone.localdate().isoformat(),
         "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
+        "unlogged_cramps": "7",
+        "sleep_disturbance": "9",
+        "factors": ["alcohol"],
         "pk": episode.pk,
         "user": episode.user_id,
     }
@@ -145,6 +150,7 @@ def snapshot(owner):
         "owner": list(user_model.objects.filter(pk=owner.pk).values()),
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
+        "checkins": list(CheckIn.objects.filter(user=owner).values()),
         "sign-in": [
             list(model.objects.filter(user=owner).values())
             for model in (Passkey, AuthenticatorApp, RecoveryCode)

@@ -43,3 +43,9 @@ def foot_drawing(mode="picture", counts=None):
 @register.filter
 def duration(seconds):
     return format_duration(seconds)
+
+
+@register.filter
+def percent(share):
+    """A share from 0 to 1 as a whole percentage; empty when there is none."""
+    return "" if share is None else f"{round(100 * share)}%"

@@ -13,6 +13,7 @@ from django.core.management import call_command
 from PIL import Image
 
 from diary.models import Episode
+from diary.vocabulary import night_of
 from knowledge.models import Cause
 from tests.sitepages import make_diary, make_editor, session_cookie
 
@@ -38,7 +39,9 @@ def demo(db, live_server):
     call_command("seed_demo", month_people=0, stdout=StringIO())
     person = Episode.objects.filter(user__username="demo-year").first().user
     newest = make_diary(person)[-1]
-    return {"person": person, "episode": newest, "editor": make_editor()}
+    # Ten years of nightly check-ins: enough for the insights to find the planted effects.
+    decade = Episode.objects.filter(user__username="demo-decade").first().user
+    return {"person": person, "decade": decade, "episode": newest, "editor": make_editor()}
 
 
 def pages(demo):
@@ -50,6 +53,12 @@ def pages(demo):
         ("episode", episode.get_absolute_url(), demo["person"]),
         ("month", f"/diary/{episode.local_date:%Y/%m}/", demo["person"]),
         ("year", f"/diary/{episode.local_date:%Y}/", demo["person"]),
+        (
+            "checkin",
+            f"/diary/checkin/{night_of(episode.local_date, episode.local_hour)}/",
+            demo["person"],
+        ),
+        ("insights", "/diary/insights/", demo["decade"]),
         ("knowledge-cause", cause.get_absolute_url(), demo["person"]),
         ("admin", "/admin/", demo["editor"]),
     ]

@@ -1,7 +1,9 @@
 """Fill the database with demo people and realistic cramp histories, for benchmarks and demos.
 
 Everything it creates belongs to users named ``demo-...``; running it again replaces them, so
-the same seed always gives the same diaries.
+the same seed always gives the same diaries. Each person checks in most mornings, and two
+factors are planted for the insights page to find: nights after alcohol have cramps more
+often, nights after stretching less often. The others have no effect.
 """
 
 import math
@@ -15,8 +17,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from diary.models import Episode, Profile
-from diary.vocabulary import Trigger, night
+from diary.models import CheckIn, Episode, Profile
+from diary.vocabulary import NIGHT_TURNS_AT_HOUR, Factor, Trigger, last_night, night
 
 PREFIX = "demo-"
 # Public on purpose: printed in --help, and it only guards made-up demo diaries.
@@ -30,8 +32,33 @@ BATCH = 5_000
 
 # Cramps cluster at night; weights per local hour 0..23.
 HOUR_WEIGHTS = [9, 9, 8, 7, 6, 4, 3, 2, 1, 1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 3, 4, 6, 8]
-# Episodes on one day: most days one, some none, a few two or three.
-PER_DAY_WEIGHTS = [22, 58, 17, 3]
+# Cramps in one night: most nights one, some none, a few two or three.
+PER_NIGHT_WEIGHTS = [22, 58, 17, 3]
+# The planted effects: how each factor scales the weights of 0, 1, 2 and 3 cramps.
+EFFECTS = {
+    Factor.ALCOHOL: [0.3, 1, 1.8, 1.8],
+    Factor.STRETCHED: [2.5, 1, 1, 1],
+}
+# How often each factor is true on a day.
+FACTOR_CHANCES = {
+    Factor.ALCOHOL: 0.2,
+    Factor.INTENSE_EXERCISE: 0.1,
+    Factor.LONG_STANDING: 0.15,
+    Factor.LONG_SITTING: 0.3,
+    Factor.TIGHT_FOOTWEAR: 0.05,
+    Factor.HIGH_HEELS: 0.03,
+    Factor.COLD: 0.1,
+    Factor.HEAVY_SWEATING: 0.08,
+    Factor.STRETCHED: 0.35,
+    Factor.SUPPLEMENT: 0.25,
+    Factor.LOW_FLUIDS: 0.12,
+}
+# Mornings checked in: the ten-year person nearly always, the others less often.
+CHECKIN_CHANCES = {"decade": 0.95, "year": 0.85}
+MONTH_CHECKIN_CHANCE = 0.7
+# Of the cramps in a checked-in night, the share counted in the check-in instead of logged.
+UNLOGGED_SHARE = 0.05
+CHECKIN_NOTES = ["Slept badly.", "Long day at work.", "Went to bed late.", "Hot night."]
 LOCATIONS = [("arch", 35), ("toes", 30), ("calf", 25), ("ball", 4), ("heel", 3), ("top", 3)]
 FEET = [("left", 45), ("right", 40), ("both", 15)]
 DAY_ACTIVITIES = [
@@ -87,7 +114,7 @@ class Command(BaseCommand):
         if month_people < 0:
             raise CommandError("--month-people cannot be negative.")
         if large:
-            average_month = MONTH_DAYS * self.mean_per_day()
+            average_month = MONTH_DAYS * self.mean_per_night()
             month_people = math.ceil((LARGE_EPISODES - DECADE_DAYS - YEAR_DAYS) / average_month)
         started = time.monotonic()
         self.rng = random.Random(seed)  # noqa: S311 - reproducible demo data, no secrets
@@ -99,15 +126,21 @@ class Command(BaseCommand):
         plan = [("decade", DECADE_DAYS), ("year", YEAR_DAYS)]
         plan += [(f"month-{n:06d}", MONTH_DAYS) for n in range(1, month_people + 1)]
         users = self.create_people([name for name, _days in plan])
-        episodes = 0
-        pending = []
+        episodes = checkins = 0
+        pending, pending_checkins = [], []
         with transaction.atomic():
-            for user, (_name, days) in zip(users, plan, strict=True):
-                pending.extend(self.history(user, days))
+            for user, (name, days) in zip(users, plan, strict=True):
+                chance = CHECKIN_CHANCES.get(name, MONTH_CHECKIN_CHANCE)
+                for cramps, checkin in self.history(user, days, chance):
+                    pending.extend(cramps)
+                    if checkin:
+                        pending_checkins.append(checkin)
                 if len(pending) >= BATCH:
-                    episodes += self.save_episodes(pending)
-                    pending = []
-            episodes += self.save_episodes(pending)
+                    episodes += self.save(Episode, pending)
+                    checkins += self.save(CheckIn, pending_checkins)
+                    pending, pending_checkins = [], []
+            episodes += self.save(Episode, pending)
+            checkins += self.save(CheckIn, pending_checkins)
 
         seconds = time.monotonic() - started
         if removed:
@@ -116,19 +149,20 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 f"Created {len(users):,} demo people (demo-decade, demo-year and "
                 f"{month_people:,} demo-month-...) with {episodes:,} episodes "
-                f"in {seconds:.1f} s (seed {seed})."
+                f"and {checkins:,} check-ins in {seconds:.1f} s (seed {seed})."
             )
         )
 
-    def mean_per_day(self):
-        return sum(n * w for n, w in enumerate(PER_DAY_WEIGHTS)) / sum(PER_DAY_WEIGHTS)
+    def mean_per_night(self):
+        return sum(n * w for n, w in enumerate(PER_NIGHT_WEIGHTS)) / sum(PER_NIGHT_WEIGHTS)
 
     def remove_earlier_demo_people(self):
         users = get_user_model().objects.filter(username__startswith=PREFIX)
-        # Episodes first, in one DELETE: deleting the users alone would collect every
-        # episode in memory to cascade.
+        # Episodes and check-ins first, in one DELETE each: deleting the users alone would
+        # collect every one of them in memory to cascade.
         removed = users.count()
         Episode.objects.filter(user__in=users).delete()
+        CheckIn.objects.filter(user__in=users).delete()
         users.delete()
         return removed
 
@@ -159,22 +193,60 @@ class Command(BaseCommand):
             user.profile = profile
         return users
 
-    def history(self, user, days):
-        """Near-daily cramps on each of the last `days` days, none of them in the future."""
+    def history(self, user, days, checkin_chance):
+        """(cramps, check-in or None) for each of the last `days` nights, up to last night.
+
+        A night's factors are drawn first and set the chances of its cramps, so the planted
+        effects are there to be found; none of the cramps is in the future.
+        """
         rng = self.rng
         zone_name = user.profile.time_zone
         zone = zoneinfo.ZoneInfo(zone_name)
         hours = range(24)
-        for back in range(days, 0, -1):
-            day = self.today - timedelta(days=back)
-            count = rng.choices(range(len(PER_DAY_WEIGHTS)), PER_DAY_WEIGHTS)[0]
-            for hour in sorted(rng.choices(hours, HOUR_WEIGHTS, k=count)):
+        last = last_night(self.today)
+        for back in range(days - 1, -1, -1):
+            date_of_night = last - timedelta(days=back)
+            factors = [f for f, chance in FACTOR_CHANCES.items() if rng.random() < chance]
+            weights = list(PER_NIGHT_WEIGHTS)
+            for factor in factors:
+                weights = [
+                    w * m for w, m in zip(weights, EFFECTS.get(factor, [1] * 4), strict=True)
+                ]
+            count = rng.choices(range(len(weights)), weights)[0]
+            checked = rng.random() < checkin_chance
+            unlogged = sum(1 for _ in range(count) if checked and rng.random() < UNLOGGED_SHARE)
+            cramps = []
+            for hour in sorted(rng.choices(hours, HOUR_WEIGHTS, k=count - unlogged)):
+                # Hours before noon belong to the morning after the night's date.
+                after = hour < NIGHT_TURNS_AT_HOUR
+                day = date_of_night + timedelta(days=1) if after else date_of_night
                 local = datetime(day.year, day.month, day.day, hour, rng.randrange(60), tzinfo=zone)
                 started_at = local.astimezone(UTC)
                 if started_at < self.now:
-                    yield self.episode(user, zone_name, started_at, hour)
+                    cramps.append(self.episode(user, zone_name, started_at, hour, factors))
+            checkin = None
+            if checked:
+                checkin = self.checkin(user, date_of_night, factors, count, unlogged)
+            yield cramps, checkin
 
-    def episode(self, user, zone_name, started_at, hour):
+    def checkin(self, user, date_of_night, factors, cramps, unlogged):
+        rng = self.rng
+        fluid_ml = None
+        if rng.random() < 0.4:
+            usual = 1300 if Factor.LOW_FLUIDS in factors else 1900
+            fluid_ml = min(6000, max(200, int(round(rng.gauss(usual, 400), -1))))
+        disturbance = min(10, 2 * cramps + rng.randint(0, 2)) if cramps else 0
+        return CheckIn(
+            user=user,
+            night=date_of_night,
+            unlogged_cramps=unlogged,
+            sleep_disturbance=disturbance if rng.random() < 0.7 else None,
+            factors=factors,
+            fluid_ml=fluid_ml,
+            notes=rng.choice(CHECKIN_NOTES) if rng.random() < 0.03 else "",
+        )
+
+    def episode(self, user, zone_name, started_at, hour, factors):
         rng = self.rng
         at_night = hour in self.night
         locations = {pick(rng, LOCATIONS)}
@@ -184,7 +256,10 @@ class Command(BaseCommand):
         if rng.random() < 0.1:
             activity = ""
         relief = [pick(rng, RELIEF)] if rng.random() < 0.7 else []
-        triggers = rng.sample(Trigger.values, rng.choice([1, 1, 2])) if rng.random() < 0.3 else []
+        # The day's factors that are triggers too, as a person would note some of them.
+        triggers = [f for f in factors if f in Trigger.values and rng.random() < 0.5]
+        if rng.random() < 0.03:
+            triggers.append(rng.choice([Trigger.NO_WARMUP, Trigger.SMOKING]))
         episode = Episode(
             user=user,
             started_at=started_at,
@@ -207,6 +282,6 @@ class Command(BaseCommand):
         episode.set_local_fields()
         return episode
 
-    def save_episodes(self, episodes):
-        Episode.objects.bulk_create(episodes, batch_size=BATCH)
-        return len(episodes)
+    def save(self, model, rows):
+        model.objects.bulk_create(rows, batch_size=BATCH)
+        return len(rows)
