@@ -1,3 +1,4 @@
+import functools
 import secrets
 import time
 from datetime import date, timedelta
@@ -19,6 +20,7 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
@@ -336,6 +338,13 @@ def quick_log(request):
     return redirect("episode_update", pk=episode.pk)
 
 
+@functools.cache
+def unfiltered_form():
+    """The filter form as everyone first sees it, rendered once per process: its widgets'
+    templates cost as much as a third of the page's rows."""
+    return render_to_string("diary/includes/episode_filters.html", {"filters": EpisodeFilterForm()})
+
+
 def episode_list(request):
     filters = EpisodeFilterForm(request.GET or None)
     episodes = Episode.objects.owned_by(request.user)
@@ -349,7 +358,13 @@ def episode_list(request):
     return render(
         request,
         "diary/episode_list.html",
-        {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "filters": filters,
+            "unfiltered_form": unfiltered_form(),
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+        },
     )
 
 
