@@ -174,6 +174,30 @@ else:
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+def cache_from_url(url):
+    """The cache a CACHE_URL names: locmem:// (each process its own) or redis:// / rediss://."""
+    scheme, separator, _rest = url.partition("://")
+    if separator and scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if separator and scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(
+        f"CACHE_URL={url!r}: use locmem:// or redis://host:port/db (rediss:// for TLS)."
+    )
+
+
+# Local memory needs nothing installed; Redis is shared by every worker and server.
+CACHE_URL = os.environ.get("CACHE_URL", "locmem://")
+CACHES = {"default": cache_from_url(CACHE_URL)}
+# Sessions are read from the cache only when every process shares it: with a cache per
+# process, signing out in one worker would leave the session alive in the others' copies.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
+
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "diary.backends.ProfileModelBackend",

@@ -4,6 +4,7 @@ Matches are worked out on every page view and never stored, so an editor's chang
 shows on the next view.
 """
 
+import dataclasses
 import logging
 from bisect import bisect_left
 from collections import Counter
@@ -61,6 +62,16 @@ class Content(NamedTuple):
     targets: dict  # a rule's key -> its Cause or RedFlag
     tips: list  # matching.TipInfo for each published tip
     tip_pages: dict  # slug -> Tip
+    results: dict  # a situation's key -> its matching.Result, kept while this content stands
+
+
+# Matching a cramp costs more than rendering its row, and the same cramps are matched again
+# on every page that lists them; this many results are kept per process before starting over.
+RESULTS_KEPT = 5000
+# `labels` is the same for everyone (LABELS); `texts` is keyed by its items.
+SITUATION_FIELDS = [
+    f.name for f in dataclasses.fields(matching.Situation) if f.name not in ("labels", "texts")
+]
 
 
 # The content and the content version it was read at, kept per process.
@@ -79,7 +90,7 @@ def load_content():
     version = ContentVersion.current()
     loaded_at, loaded = _loaded_content
     if version != loaded_at:
-        loaded = Content(*read_rules(), *read_tips())
+        loaded = Content(*read_rules(), *read_tips(), results={})
         _loaded_content = (version, loaded)
     return loaded
 
@@ -162,11 +173,29 @@ def situation(episode, profile, counts):
     )
 
 
-def match_episodes(episodes, profile, rules):
+def evaluate(situation, content):
+    """matching.evaluate, remembered for the same situation under the same content.
+
+    The key holds every field the rules and their reasons read (the words in `texts` too), so
+    a cramp edited, a profile changed or a neighbour logged is a new situation.
+    """
+    key = (
+        *(getattr(situation, name) for name in SITUATION_FIELDS),
+        *sorted(situation.texts.items()),
+    )
+    result = content.results.get(key)
+    if result is None:
+        if len(content.results) >= RESULTS_KEPT:
+            content.results.clear()
+        result = content.results[key] = matching.evaluate(situation, content.rules)
+    return result
+
+
+def match_episodes(episodes, profile, content):
     """{episode pk: matching.Result} for a list of one person's episodes."""
     counts = recent_counts(episodes, profile)
     return {
-        episode.pk: matching.evaluate(situation(episode, profile, counts[episode.pk]), rules)
+        episode.pk: evaluate(situation(episode, profile, counts[episode.pk]), content)
         for episode in episodes
     }
 
@@ -195,7 +224,7 @@ def said_once(red_flags):
 def for_episode(episode, profile):
     """Causes, red flags and tips for one cramp: relief first when it is happening now."""
     content = load_content()
-    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    result = match_episodes([episode], profile, content)[episode.pk]
     causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
     red_flags = [(content.targets[m.key], m.reasons) for m in result.red_flags]
     fresh = timezone.now() - episode.started_at <= RELIEF_WINDOW
@@ -208,7 +237,7 @@ def for_episode(episode, profile):
 def top_causes(episodes, profile):
     """{episode pk: its strongest cause or None}, for a page of the diary."""
     content = load_content()
-    results = match_episodes(episodes, profile, content.rules)
+    results = match_episodes(episodes, profile, content)
     return {
         pk: content.targets[result.causes[0].key] if result.causes else None
         for pk, result in results.items()
@@ -241,7 +270,7 @@ def for_period(episodes, start, end, today, profile):
     """The causes that matched most often over a period, with their prevention tips, and the
     red flags that the period as a whole raises."""
     content = load_content()
-    results = match_episodes(episodes, profile, content.rules)
+    results = match_episodes(episodes, profile, content)
     tally = Counter()
     for result in results.values():
         tally.update(match.key for match in result.causes)
