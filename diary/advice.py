@@ -10,13 +10,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from django.db.models import Count
 from django.utils import timezone
 
 from knowledge import matching
 from knowledge.models import ContentVersion, MatchRule, Tip, TipKind
 
 from . import patterns
-from .durations import format_duration
+from .models import NOT_GIVEN
 from .vocabulary import Activity, Condition, Foot, Location, Medication, Symptom, Trigger, night
 
 logger = logging.getLogger(__name__)
@@ -120,8 +121,8 @@ def situation(episode, profile, counts):
         count_30d=count_30d,
         texts={
             "fluids": profile.format_fluids(episode.fluid_ml),
-            "duration": format_duration(episode.duration_seconds),
-            "intensity": str(episode.intensity),
+            "duration": episode.duration_display,
+            "intensity": NOT_GIVEN if episode.intensity is None else str(episode.intensity),
             "time": f"{episode.local_started_at:%H:%M}",
             "age": str(age),
             "activity": ACTIVITY_WORDS.get(episode.activity, "not logged"),
@@ -163,6 +164,27 @@ def for_episode(episode, profile):
         kinds.reverse()
     tips = tips_for([cause for cause, _score, _reasons in causes], kinds)
     return Advice(causes=causes, red_flags=red_flags, tips=tips)
+
+
+def relief_now(episode, profile, limit=3):
+    """Relief tips for a cramp happening now, at most `limit`, whether or not a cause matched.
+
+    Those for its likely causes come first, then the ones that fit the most causes: relief
+    that helps whatever set the cramp off.
+    """
+    rules, targets = load_rules()
+    result = match_episodes([episode], profile, rules)[episode.pk]
+    tips = tips_for([targets[match.key] for match in result.causes], [TipKind.RELIEF])[:limit]
+    if len(tips) < limit:
+        general = (
+            Tip.objects.published()
+            .filter(kind=TipKind.RELIEF)
+            .exclude(pk__in=[tip.pk for tip in tips])
+            .annotate(fits=Count("causes"))
+            .order_by("-fits", "title")
+        )
+        tips += general[: limit - len(tips)]
+    return tips
 
 
 def top_causes(episodes, profile):

@@ -31,6 +31,9 @@ PUBLIC_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "admin_login",
+    "web_manifest",
+    "service_worker",
+    "offline",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.

@@ -39,3 +39,15 @@ def foot_drawing(mode="picture", counts=None):
 @register.filter
 def duration(seconds):
     return format_duration(seconds)
+
+
+@register.filter
+def zone_name(key):
+    """A time zone as people read it: "America/Los Angeles", or "UTC−08:00" for a fixed one.
+
+    Etc/GMT zones count the POSIX way round: Etc/GMT+8 is eight hours behind UTC.
+    """
+    if key.startswith("Etc/GMT") and key[7:]:
+        hours = -int(key[7:])
+        return f"UTC{'+' if hours >= 0 else '−'}{abs(hours):02d}:00"
+    return key.replace("_", " ")
