@@ -47,6 +47,7 @@ INTENSITY_CHOICES = [
     (8, "8"),
     (9, "9"),
     (10, "10 worst imaginable"),
+    ("", "Not given"),
 ]
 UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
 TIME_ZONE_CHOICES = [
@@ -206,7 +207,6 @@ class EpisodeForm(forms.ModelForm):
         choices=INTENSITY_CHOICES,
         coerce=int,
         empty_value=None,
-        help_text="Leave it blank if you do not remember.",
         widget=forms.RadioSelect,
     )
     # The saved version the page was made from: a save made since, in another tab or on

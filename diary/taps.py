@@ -20,15 +20,18 @@ MAX_KEPT = 20
 
 
 def owner_token(user):
-    """Names the account a page was made for, in that page and in the phone's queue."""
-    return signing.dumps(user.pk, salt=OWNER_SALT) if user.is_authenticated else ""
+    """Names the account a page was made for, in that page and in the phone's queue.
+
+    The same for every page of one account (no timestamp), so the phone can compare them.
+    """
+    return signing.Signer(salt=OWNER_SALT).sign(str(user.pk)) if user.is_authenticated else ""
 
 
 def owner_of(token):
     """The account id a token names, or None for an empty or forged one."""
     try:
-        return signing.loads(token, salt=OWNER_SALT)
-    except signing.BadSignature:
+        return int(signing.Signer(salt=OWNER_SALT).unsign(token))
+    except (signing.BadSignature, ValueError):
         return None
 
 

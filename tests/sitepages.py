@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from diary.models import Episode
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 
 from .conftest import BACKEND
@@ -98,6 +99,19 @@ def make_diary(user, now=None):
         )
         for n, started_at in enumerate(started for started in earlier if started < now)
     ]
+    # Logged with a quick tap in the night: how long and how much it hurt not given.
+    episodes.append(
+        EpisodeFactory(
+            user=user,
+            started_at=now - timedelta(hours=3),
+            foot="left",
+            locations=["heel"],
+            duration_seconds=None,
+            intensity=None,
+            fluid_ml=None,
+            activity="",
+        )
+    )
     newest = EpisodeFactory(
         user=user,
         started_at=now - timedelta(hours=1),
@@ -137,11 +151,14 @@ def signed_in_pages(episode):
     today = timezone.localdate()
     month = episode.local_date
     previous = month.replace(day=1) - timedelta(days=1)
+    tapped = Episode.objects.filter(user=episode.user, intensity__isnull=True).first()
     return [
         "/",
         "/diary/",
         "/diary/new/",
+        f"/diary/{tapped.pk}/",
         f"/diary/{episode.pk}/",
+        f"/diary/{episode.pk}/logged/",
         f"/diary/{episode.pk}/edit/",
         f"/diary/{episode.pk}/delete/",
         f"/diary/{month:%Y/%m}/",
@@ -167,6 +184,7 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
+        "/offline/",
         "/this-page-does-not-exist/",
         *knowledge_pages(),
     ]

@@ -287,9 +287,7 @@ def log_in(client, username="owner", **fields):
     )
 
 
-def test_a_signed_out_tap_is_kept_and_saved_after_signing_in_at_the_time_of_the_tap(
-    client, owner
-):
+def test_a_signed_out_tap_is_kept_and_saved_after_signing_in_at_the_time_of_the_tap(client, owner):
     when = timezone.now() - timedelta(hours=6)
 
     kept = signed_out_tap(client, owner, logged_at=when.isoformat())

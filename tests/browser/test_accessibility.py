@@ -71,10 +71,12 @@ def site(db, live_server):
     return {"owner": owner, "episode": episode, "editor": make_editor(reviewer=True)}
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("width", WIDTHS)
 @pytest.mark.parametrize("audience", ["signed-in", "anonymous", "editor"])
-def test_every_page_passes_axe_for_wcag_21_aa(browser, live_server, site, width, audience):
-    context, page, watch = open_page(browser, live_server, WIDTHS[width])
+def test_every_page_passes_axe_for_wcag_21_aa(browser, live_server, site, width, audience, scheme):
+    options = {**WIDTHS[width], "color_scheme": scheme}
+    context, page, watch = open_page(browser, live_server, options)
     if audience == "signed-in":
         urls, user = signed_in_pages(site["episode"]), site["owner"]
     elif audience == "editor":
@@ -87,7 +89,7 @@ def test_every_page_passes_axe_for_wcag_21_aa(browser, live_server, site, width,
         problems = audit(page, urls, watch)
     finally:
         context.close()
-    assert not problems, f"axe found violations at {width} width:\n" + "\n".join(problems)
+    assert not problems, f"axe found violations at {width} width, {scheme}:\n" + "\n".join(problems)
     # The 404 page logs a console error for its own status; nothing else may.
     watch.problems = [p for p in watch.problems if "this-page-does-not-exist" not in p]
     watch.check()
