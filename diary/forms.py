@@ -422,16 +422,11 @@ class QuickLogForm(forms.ModelForm):
     def clean(self):
         data = super().clean()
         episode = self.instance
-        profile = Profile.objects.for_user(self.user)
-        logged_at = data.get("logged_at")
-        if logged_at:
-            # The phone's offset at the tap: the person's own zone when it matches, so a
-            # cramp logged while travelling keeps the hour it happened at.
-            episode.started_at = logged_at
-            episode.time_zone = csvio.zone_for(logged_at, profile.zone)
-        else:
-            episode.started_at = (self.tapped_at or timezone.now()).replace(microsecond=0)
-            episode.time_zone = profile.time_zone
+        # The moment comes from the phone; it is shown in the profile's zone, as the full
+        # form's times are.
+        episode.started_at = data.get("logged_at") or self.tapped_at or timezone.now()
+        episode.started_at = episode.started_at.replace(microsecond=0)
+        episode.time_zone = Profile.objects.for_user(self.user).time_zone
         return data
 
     def _update_errors(self, errors):

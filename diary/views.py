@@ -24,7 +24,6 @@ from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views import csrf
-from django.views.decorators.http import require_POST
 
 from . import advice, csvio, limits, patterns, taps
 from .forms import (
@@ -49,7 +48,7 @@ EPISODES_PER_PAGE = 25
 # A full log kept while signed out that no longer passes the form waits here to be corrected.
 UNSAVED_FORM = "unsaved_episode_form"
 # The logging forms, whose taps are kept through an expired session or a replaced CSRF token.
-LOGGING_FORMS = {"quick_log": "quick", "episode_create": "full"}
+LOGGING_FORMS = {"quick_log", "episode_create"}
 
 
 @login_not_required

@@ -165,17 +165,19 @@ def test_a_queued_tap_is_saved_at_the_time_it_was_made(owner_client, owner):
     assert episode.local_date == made.date()
 
 
-def test_a_tap_made_on_a_journey_keeps_the_hour_it_happened_at(owner_client, owner):
-    # The profile says Berlin; the phone was in New York, at five past three at night.
+def test_a_tap_from_a_phone_set_to_another_offset_is_shown_in_the_profiles_zone(
+    owner_client, owner
+):
+    # The phone said New York, five past nine in the evening; the profile says Berlin.
     made = (timezone.now() - timedelta(days=1)).astimezone(ZoneInfo("America/New_York"))
-    made = made.replace(hour=3, minute=5, second=0, microsecond=0)
+    made = made.replace(hour=21, minute=5, second=0, microsecond=0)
 
     tap(owner_client, logged_at=made.isoformat())
 
     episode = Episode.objects.get(user=owner)
     assert episode.started_at == made
-    assert episode.local_hour == 3
-    assert episode.local_started_at == made.replace(tzinfo=None)
+    assert episode.time_zone == "Europe/Berlin"
+    assert episode.local_started_at == made.astimezone(BERLIN).replace(tzinfo=None)
 
 
 def test_a_tap_a_little_ahead_of_the_servers_clock_is_saved(owner_client, owner):
