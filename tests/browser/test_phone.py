@@ -133,6 +133,33 @@ def test_a_tap_after_signing_in_again_in_another_tab_is_saved_at_once(phone, ana
     assert count_settles(ana, 1)
 
 
+@pytest.mark.parametrize("signed_in_elsewhere", [False, True], ids=["signed out", "other tab"])
+def test_without_scripts_a_tap_after_the_night_is_saved_too(
+    browser, live_server, ana, signed_in_elsewhere
+):
+    options = {**PHONE_390, "java_script_enabled": False}
+    context, page, watch = open_page(browser, live_server, options)
+    sign_in_at_home(page)
+    Session.objects.all().delete()
+    if signed_in_elsewhere:
+        other_tab = context.new_page()
+        other_tab.goto("/accounts/login/")
+        log_in(other_tab)
+
+    # The form posts itself: a stale token or no session at all.
+    page.get_by_text("Right", exact=True).tap()
+    page.get_by_role("button", name="Ankle").tap()
+    if not signed_in_elsewhere:
+        expect(page).to_have_url(re.compile(r"/accounts/login/"))
+        log_in(page)
+
+    expect(page).to_have_url(re.compile(r"/diary/\d+/logged/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logged: right foot, ankle")
+    assert count_settles(ana, 1)
+    context.close()
+    watch.check()
+
+
 def test_a_double_tap_logs_one_cramp(phone, ana):
     sign_in_at_home(phone)
     phone.get_by_text("Left", exact=True).tap()
