@@ -387,9 +387,9 @@ class QuickLogForm(forms.ModelForm):
         self.tapped_at = tapped_at
         super().__init__(*args, **kwargs)
         self.fields["foot"].choices = Foot.choices
-        if user.is_authenticated:
-            self.initial.setdefault("client_id", uuid.uuid4())
-            self.initial["owner"] = taps.owner_token(user)
+        # For a page without scripts; app.js makes one for each tap.
+        self.initial.setdefault("client_id", uuid.uuid4())
+        self.initial["owner"] = taps.owner_token(user)
 
     def clean_logged_at(self):
         text = self.cleaned_data["logged_at"].strip()
@@ -413,7 +413,7 @@ class QuickLogForm(forms.ModelForm):
                 f"This tap was made more than {MAX_TAP_AGE.days} days ago, so it was not "
                 "saved. If the cramp happened, log it with the full form and its date."
             )
-        return moment.replace(microsecond=0)
+        return moment
 
     def clean_owner(self):
         taps.check_owner(self.cleaned_data["owner"], self.user)
