@@ -251,18 +251,13 @@ async function setUpOffline() {
   }
 }
 
+// Signing out starts forgetting at once; the signed-out page it leads to finishes the job,
+// and the service worker drops the kept home page when it fetches a signed-out one.
 function setUpSignOut(form) {
-  form.addEventListener("submit", async (event) => {
-    if (!Taps || form.dataset.cleared) {
-      return;
+  form.addEventListener("submit", () => {
+    if (Taps) {
+      Taps.signedInAs("").catch(() => {});
     }
-    event.preventDefault();
-    const timeout = new Promise((resolve) => {
-      setTimeout(resolve, 1000);
-    });
-    await Promise.race([Taps.signedInAs("").catch(() => {}), timeout]);
-    form.dataset.cleared = "1";
-    form.requestSubmit();
   });
 }
 

@@ -30,6 +30,8 @@ EXPECTED_CONSOLE = ("ERR_INTERNET_DISCONNECTED", "status of 401")
 def phone(browser, live_server):
     """A 390 x 844 touch screen in a fresh browser context, watched like every page."""
     context, page, watch = open_page(browser, live_server, {**PHONE_390, "locale": "en-GB"})
+    # The service worker and the queue take their time on a busy test machine.
+    context.set_default_timeout(30_000)
     yield page
     context.close()
     watch.problems = [
@@ -65,12 +67,14 @@ def tap_cramp(page, foot="Left", place="Heel"):
 
 
 def wait_for_offline_home(page):
-    """Until the service worker runs the page and keeps the home page for offline use."""
+    """Until the service worker runs the page and keeps the home page for offline use, and the
+    phone knows whose it is."""
     page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function(
         """async () => {
             const pages = await caches.open("cramplog-pages");
-            return Boolean(await pages.match("/"));
+            const owner = await window.CramplogTaps.owner();
+            return Boolean(await pages.match("/")) && owner === document.body.dataset.owner;
         }"""
     )
 
