@@ -22,12 +22,13 @@ KEPT_SIGNED_IN = "kept_signed_in_on"
 
 
 def keep_signed_in(request, remember):
-    """After a login: a session for SESSION_COOKIE_AGE, moved forward on use, or one that
-    ends with the browser."""
+    """At sign-in (diary.views.sign_in): a session for SESSION_COOKIE_AGE, moved forward on
+    use, or one that ends with the browser."""
+    request.session.set_expiry(None if remember else 0)
     if remember:
         request.session[KEPT_SIGNED_IN] = timezone.localdate().isoformat()
     else:
-        request.session.set_expiry(0)
+        request.session.pop(KEPT_SIGNED_IN, None)
 
 
 class KeepSignedInMiddleware:

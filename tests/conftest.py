@@ -1,8 +1,21 @@
 import io
 import logging
+import os
+import sqlite3
+import subprocess
+import sys
+from contextlib import closing
+from pathlib import Path
 
+import hypothesis
 import pytest
+from django.apps import apps
 from django.conf import settings
+from django.contrib.auth.models import Group, Permission
+from django.core.management import call_command
+from django.core.management.color import no_style
+from django.db import connection, connections, transaction
+from django.db.models.signals import post_migrate
 
 from diary import advice
 
@@ -16,7 +29,14 @@ from .factories import (
     UserFactory,
 )
 
+BASE_DIR = Path(__file__).resolve().parent.parent
 BACKEND = "diary.backends.ProfileModelBackend"
+# The same examples on every run, so the suite passes or fails alike each time and a failure
+# can be reproduced; `pytest --hypothesis-profile=explore` tries ten times as many new ones.
+hypothesis.settings.register_profile("repeatable", derandomize=True)
+hypothesis.settings.register_profile("explore", max_examples=1000)
+hypothesis.settings.load_profile("repeatable")
+KNOWLEDGE_MODELS = list(apps.get_app_config("knowledge").get_models(include_auto_created=True))
 
 
 def pytest_configure(config):
@@ -29,6 +49,112 @@ def pytest_configure(config):
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class KeptRows:
+    """The knowledge tables' rows and the groups as the session set them up, to put back."""
+
+    def __init__(self):
+        self.rows = {model: list(model._base_manager.all()) for model in KNOWLEDGE_MODELS}
+        self.groups = {
+            group.name: list(
+                group.permissions.values_list(
+                    "codename", "content_type__app_label", "content_type__model"
+                )
+            )
+            for group in Group.objects.all()
+        }
+
+    def put_back(self, using, **kwargs):
+        # Only into empty tables: `migrate` run by a test sends the signal too, and the
+        # knowledge app's own receiver may have made its content version row already.
+        with transaction.atomic(using=using):
+            for model, rows in self.rows.items():
+                if not model._base_manager.using(using).exists():
+                    model._base_manager.using(using).bulk_create(rows)
+            for name, permissions in self.groups.items():
+                group, created = Group.objects.using(using).get_or_create(name=name)
+                if created:
+                    group.permissions.set(
+                        Permission.objects.db_manager(using).get_by_natural_key(*key)
+                        for key in permissions
+                    )
+            # The rows keep their ids; on PostgreSQL the sequences must then move past them.
+            with connections[using].cursor() as cursor:
+                for sql in connections[using].ops.sequence_reset_sql(no_style(), self.rows):
+                    cursor.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The migrated test database with the shipped knowledge base, loaded once per session.
+
+    Most tests run inside a transaction that is rolled back, so the catalogue stays as loaded.
+    A transactional test (live_server, transactional_db) instead empties every table at its end
+    and then sends post_migrate, as after a fresh migrate; the catalogue and the groups are put
+    back then, so every test finds them whatever ran before it.
+    """
+    with django_db_blocker.unblock():
+        call_command("load_knowledge", stdout=io.StringIO())
+        kept = KeptRows()
+    # knowledge is the last installed app: by its post_migrate every permission is back.
+    knowledge = apps.get_app_config("knowledge")
+    post_migrate.connect(kept.put_back, sender=knowledge, weak=False, dispatch_uid=__name__)
+    yield
+    post_migrate.disconnect(sender=knowledge, dispatch_uid=__name__)
+
+
+@pytest.fixture
+def knowledge(db):
+    """The shipped articles, causes, tips, red flags and rules (see django_db_setup)."""
+
+
+@pytest.fixture
+def empty_knowledge(db):
+    """No knowledge at all, for tests that make their own entries and rules with factories.
+
+    Deleted inside the test's transaction, so the shipped catalogue is back for the next test.
+    """
+    with connection.cursor() as cursor:
+        for model in KNOWLEDGE_MODELS:
+            table = connection.ops.quote_name(model._meta.db_table)
+            cursor.execute(f"DELETE FROM {table}")  # noqa: S608 - a table name, not input
+
+
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory):
+    """A SQLite database file that `manage.py migrate` made in a fresh process, once."""
+    var_dir = tmp_path_factory.mktemp("migrated")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("DJANGO_", "DATABASE_URL", "CRAMPLOG_"))
+    }
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"],
+        cwd=BASE_DIR,
+        env={**env, "CRAMPLOG_VAR_DIR": str(var_dir)},
+        check=True,
+        capture_output=True,
+        timeout=180,
+    )
+    return var_dir / "db.sqlite3"
+
+
+@pytest.fixture
+def fresh_sqlite(migrated_sqlite, tmp_path):
+    """tmp_path/db.sqlite3, a copy of the migrated database, for a var/ folder in tmp_path.
+
+    The tests that run manage.py or gunicorn on SQLite use it: a copy takes milliseconds, the
+    migrations seconds.
+    """
+    database = tmp_path / "db.sqlite3"
+    with (
+        closing(sqlite3.connect(migrated_sqlite)) as source,
+        closing(sqlite3.connect(database)) as copy,
+    ):
+        source.backup(copy)
+    return database
 
 
 @pytest.fixture
@@ -60,7 +186,7 @@ def forget_cached_rules():
     A test database that is flushed and filled again can reach the content version a
     previous test's rules were kept at, with other rows behind it.
     """
-    advice._loaded_rules = (None, None)
+    advice._loaded_content = (None, None)
 
 
 @pytest.fixture
@@ -74,7 +200,7 @@ def log_output():
 
 
 @pytest.fixture
-def catalogue(db):
+def catalogue(empty_knowledge):
     """One published article, cause, tip and red flag, each entry citing the article."""
     article = ArticleFactory(
         title="Cramps explained",

@@ -53,9 +53,10 @@ def committed_notes(database):
 
 
 @sqlite_only
-def test_a_backup_taken_under_writes_is_whole_and_has_every_committed_episode(tmp_path):
-    manage(tmp_path, "migrate", "--noinput")
-    database = tmp_path / "db.sqlite3"
+def test_a_backup_taken_under_writes_is_whole_and_has_every_committed_episode(
+    tmp_path, fresh_sqlite
+):
+    database = fresh_sqlite
     stop = tmp_path / "stop"
     writer = manage(
         tmp_path,
@@ -91,8 +92,7 @@ def test_a_backup_taken_under_writes_is_whole_and_has_every_committed_episode(tm
 
 
 @sqlite_only
-def test_a_restored_backup_serves_the_app(tmp_path):
-    manage(tmp_path, "migrate", "--noinput")
+def test_a_restored_backup_serves_the_app(tmp_path, fresh_sqlite):
     manage(tmp_path, "shell", "-c", "from django.contrib.auth.models import User; "
            "User.objects.create_user('kept')")  # fmt: skip
     backup = tmp_path / "copy.sqlite3"
@@ -113,8 +113,7 @@ def test_a_restored_backup_serves_the_app(tmp_path):
 
 
 @sqlite_only
-def test_by_default_backups_go_to_var_backups_and_old_ones_are_deleted(tmp_path):
-    manage(tmp_path, "migrate", "--noinput")
+def test_by_default_backups_go_to_var_backups_and_old_ones_are_deleted(tmp_path, fresh_sqlite):
     folder = tmp_path / "backups"
     folder.mkdir()
     old = folder / "cramplog-20200101-000000.sqlite3"

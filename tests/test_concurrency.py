@@ -31,16 +31,21 @@ pytestmark = [
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
 PEOPLE = 20
+# Twenty clients keep all four workers writing at once, fifty posts each: the 1,000 concurrent
+# writes that issue 6 asks for.
 EPISODES_EACH = 50
 PASSWORD = "twenty people at once"
 TIMEOUT = 30
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
+# One Argon2 hash for everyone: each costs a third of a second of CPU.
 CREATE_PEOPLE = f"""
 from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from diary.models import Profile
+password = make_password({PASSWORD!r})
 for n in range({PEOPLE}):
-    user = get_user_model().objects.create_user(f"person{{n}}", password={PASSWORD!r})
+    user = get_user_model().objects.create(username=f"person{{n}}", password=password)
     Profile.objects.create(user=user, time_zone="UTC")
 """
 
@@ -137,10 +142,11 @@ class Person:
             self.statuses.append(status)
 
 
-def test_twenty_people_posting_fifty_cramps_each_at_once_lose_and_double_nothing(tmp_path):
+def test_twenty_people_posting_fifty_cramps_each_at_once_lose_and_double_nothing(
+    tmp_path, fresh_sqlite
+):
     port = free_port()
     env = environment(tmp_path, port)
-    manage(env, "migrate", "--noinput")
     manage(env, "collectstatic", "--noinput")
     manage(env, "shell", "--no-imports", "-c", CREATE_PEOPLE)
     server = subprocess.Popen(

@@ -253,35 +253,35 @@ def test_the_form_keeps_what_was_typed_when_it_is_shown_again(owner_client):
 
 
 @pytest.mark.parametrize(
-    "data",
+    ("data", "status"),
     [
-        {},
-        {"started_at": "0001-01-01T00:00"},
-        {"started_at": "9999-12-31T23:59"},
-        {"started_at": "2026-03-01T23:30" * 100},
-        {"started_at": "\x00"},
-        {"duration": "9" * 10_000},
-        {"duration": "1" + "0" * 400 + " days"},
-        {"duration": "1e400 s"},
-        {"duration": "99999:99:99"},
-        {"fluids": "9" * 1000},
-        {"fluids": "1e-400"},
-        {"fluids": "0x10"},
-        {"intensity": "1" * 500},
-        {"notes": "nul \x00 byte"},
-        {"locations": ["arch"] * 1000},
-        {"locations": ["x" * 10_000]},
-        {"foot": ["left", "right"]},
-        {"relief_helped": "yes" * 1000},
+        ({}, 200),
+        ({"started_at": "0001-01-01T00:00"}, 200),
+        ({"started_at": "9999-12-31T23:59"}, 200),
+        ({"started_at": "2026-03-01T23:30" * 100}, 200),
+        ({"started_at": "\x00"}, 200),
+        ({"duration": "9" * 10_000}, 200),
+        ({"duration": "1" + "0" * 400 + " days"}, 200),
+        ({"duration": "1e400 s"}, 200),
+        ({"duration": "99999:99:99"}, 200),
+        ({"fluids": "9" * 1000}, 200),
+        ({"fluids": "1e-400"}, 200),
+        ({"fluids": "0x10"}, 200),
+        ({"intensity": "1" * 500}, 200),
+        ({"notes": "nul \x00 byte"}, 200),
+        # Django refuses more than DATA_UPLOAD_MAX_NUMBER_FIELDS values before any form runs.
+        ({"locations": ["arch"] * 1000}, 400),
+        ({"locations": ["x" * 10_000]}, 200),
+        # A single-choice field sent twice: Django reads the last value, a valid foot.
+        ({"foot": ["left", "right"]}, 302),
+        ({"relief_helped": "yes" * 1000}, 200),
     ],
 )
-def test_no_input_makes_the_episode_form_fail_with_a_server_error(owner_client, data):
+def test_no_input_makes_the_episode_form_fail_with_a_server_error(owner_client, data, status):
     response = owner_client.post("/diary/new/", {**VALID, **data} if data else {})
 
-    # 400 is Django refusing more than DATA_UPLOAD_MAX_NUMBER_FIELDS values: fine, not a crash.
-    assert response.status_code in (200, 302, 400)
-    if response.status_code == 200:
-        assert not Episode.objects.exists()
+    assert response.status_code == status
+    assert Episode.objects.count() == (1 if status == 302 else 0)
 
 
 def test_an_empty_post_shows_every_required_field_as_missing(owner_client):

@@ -9,7 +9,8 @@ from .factories import EpisodeFactory, UserFactory
 from .htmlpage import Page
 
 # Measured: a signed-in page costs the session and the user with its profile (2 queries),
-# then the page's own reads. Neither number may grow with the size of the diary.
+# then the page's own reads; the shipped rules and tips are read once per content version.
+# Neither number may grow with the size of the diary.
 HOME_QUERIES = 7
 LIST_QUERIES = 6
 

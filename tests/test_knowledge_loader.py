@@ -133,7 +133,7 @@ REQUIRED_RED_FLAGS = [
 
 
 @pytest.fixture
-def content(tmp_path):
+def content(tmp_path, empty_knowledge):
     (tmp_path / "articles").mkdir()
     (tmp_path / "articles" / "cramps-explained.md").write_text(ARTICLE)
     (tmp_path / "catalogue.toml").write_text(CATALOGUE)
@@ -203,6 +203,51 @@ def test_loading_again_keeps_what_an_editor_changed_and_restores_what_was_delete
     assert red_flag.citations.count() == 1
     assert MatchRule.objects.filter(red_flag=red_flag).count() == 1
     assert "created 1 red flags, 1 citations, 1 rules; restored nothing" in output
+
+
+@pytest.mark.django_db
+def test_a_renamed_cause_and_a_retuned_rule_stay_the_shipped_ones_when_loading_again(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    RedFlag.objects.filter(slug="long-cramp").update(slug="a-long-cramp")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+    before = snapshot()
+
+    output = load(content)
+
+    assert output.strip() == "Knowledge base up to date: nothing created or changed."
+    assert snapshot() == before
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["too-little-to-drink"]
+    assert MatchRule.objects.get(fact="fluids_below").value == "1200"
+
+
+@pytest.mark.django_db
+def test_reset_puts_back_a_renamed_slug_and_a_retuned_value_without_adding_rows(content):
+    load(content)
+    Cause.objects.filter(slug="dehydration").update(slug="too-little-to-drink")
+    MatchRule.objects.filter(fact="fluids_below").update(value="1200")
+
+    load(content, "--reset")
+
+    assert list(Cause.objects.values_list("slug", flat=True)) == ["dehydration"]
+    assert list(MatchRule.objects.values_list("value", flat=True).order_by("pk")) == [
+        "1500",
+        "900",
+    ]
+
+
+@pytest.mark.django_db
+def test_an_editors_entry_under_a_shipped_slug_becomes_the_shipped_one_as_they_left_it(content):
+    own = Cause.objects.create(
+        title="Mine", slug="dehydration", summary="s", body="b", category="nerves"
+    )
+
+    load(content)
+
+    own.refresh_from_db()
+    assert (own.title, own.shipped_key) == ("Mine", "dehydration")
+    assert Cause.objects.count() == 1
+    assert MatchRule.objects.get(fact="fluids_below").cause == own
 
 
 @pytest.mark.django_db
@@ -310,11 +355,6 @@ def shipped():
         return tomllib.load(file)
 
 
-@pytest.fixture
-def loaded(db):
-    load(CONTENT)
-
-
 def test_every_shipped_quote_is_word_for_word_in_its_article():
     catalogue = shipped()
     bodies = {
@@ -353,7 +393,7 @@ def test_the_mineral_erratum_is_recorded_and_the_tip_gives_the_magnesium_figure(
     assert "magnesium: 310 to 420 mg" in tips["balanced-minerals"]["body"]
 
 
-def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(loaded):
+def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(knowledge):
     for model, slugs in (
         (Cause, REQUIRED_CAUSES),
         (Tip, REQUIRED_RELIEF + REQUIRED_PREVENTION),
@@ -375,12 +415,12 @@ def test_the_full_catalogue_loads_with_every_required_entry_published_and_cited(
         assert citation.quote in citation.article.body
 
 
-def test_every_cause_and_red_flag_in_the_catalogue_is_reachable_by_a_shipped_rule(loaded):
+def test_every_cause_and_red_flag_in_the_catalogue_is_reachable_by_a_shipped_rule(knowledge):
     assert not Cause.objects.filter(rules__isnull=True).exists()
     assert not RedFlag.objects.filter(rules__isnull=True).exists()
 
 
-def test_loading_the_shipped_content_twice_changes_nothing(loaded):
+def test_loading_the_shipped_content_twice_changes_nothing(knowledge):
     before = snapshot()
 
     output = load(CONTENT)
@@ -389,7 +429,7 @@ def test_loading_the_shipped_content_twice_changes_nothing(loaded):
     assert snapshot() == before
 
 
-def test_every_shipped_citation_is_marked_on_its_article_page(loaded, client):
+def test_every_shipped_citation_is_marked_on_its_article_page(knowledge, client):
     pages = {}
     for citation in Citation.objects.select_related("article"):
         url = citation.article.get_absolute_url()
@@ -404,3 +444,38 @@ def test_the_fixture_catalogue_matches_the_shipped_format():
 
     for section in ("articles", "causes", "tips", "red_flags"):
         assert set(fixture[section][0]) <= set(real[section][0])
+
+
+def test_the_shipped_catalogue_marks_the_general_relief_steps_habit_tips_and_source_kinds(
+    knowledge,
+):
+    general = set(Tip.objects.filter(general=True).values_list("slug", flat=True))
+
+    assert general == {"stretch-opposite", "massage", "heat", "walk-on-it"}
+    assert set(Tip.objects.filter(general=True).values_list("kind", flat=True)) == {"relief"}
+    habits = {tip.slug: tip.habits for tip in Tip.objects.exclude(habits=[])}
+    assert habits == {
+        "limit-alcohol-smoking": ["alcohol", "smoking"],
+        "supportive-footwear": ["tight_footwear", "high_heels"],
+    }
+    for article in Article.objects.all():
+        assert article.provenance == "a general-audience web article; author and date not known"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("general = true", "Only a relief tip can be a general relief step"),
+        ('habits = ["cigars"]', "cigars is not one of the available choices"),
+    ],
+)
+def test_a_tip_flag_that_cannot_hold_stops_the_load(content, extra, message):
+    (content / "catalogue.toml").write_text(
+        CATALOGUE.replace('kind = "prevention"', f'kind = "prevention"\n{extra}')
+    )
+
+    with pytest.raises(CommandError, match=message):
+        load(content)
+
+    assert not Tip.objects.exists()

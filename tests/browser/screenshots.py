@@ -40,7 +40,6 @@ def save_small(png, path):
 
 @pytest.fixture
 def demo(db, live_server):
-    call_command("load_knowledge", stdout=StringIO())
     call_command("seed_demo", month_people=0, stdout=StringIO())
     person = Episode.objects.filter(user__username="demo-year").first().user
     diary = make_diary(person)

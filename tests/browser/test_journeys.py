@@ -1,13 +1,11 @@
 """People's journeys through the diary, in Debian's chromium, clicking what they see."""
 
-import io
 import os
 import re
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from django.core.management import call_command
 from playwright.sync_api import expect
 
 from diary.models import Episode
@@ -33,7 +31,6 @@ def tab_to(page, target, limit=120):
 
 
 def test_a_new_person_signs_up_logs_a_cramp_on_a_phone_and_sees_causes_and_tips(phone_page):
-    call_command("load_knowledge", stdout=io.StringIO())
     page = phone_page
     page.goto("/")
     page.get_by_role("link", name="Start your diary").click()

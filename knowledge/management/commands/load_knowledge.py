@@ -22,6 +22,11 @@ ENTRY_FIELDS = {
     "tips": ("title", "summary", "body", "kind"),
     "red_flags": ("title", "summary", "body"),
 }
+# Fields a catalogue entry may leave out: they then take the model's default.
+OPTIONAL_FIELDS = {
+    "articles": ("source_kind", "author", "source_date"),
+    "tips": ("general", "habits"),
+}
 ENTRY_MODELS = {"causes": Cause, "tips": Tip, "red_flags": RedFlag}
 CITATION_FIELD = {"causes": "cause", "tips": "tip", "red_flags": "red_flag"}
 
@@ -80,11 +85,21 @@ class Command(BaseCommand):
             )
         return summary
 
-    def save(self, model, lookup, fields, reset, name):
-        """Create the row if missing; with reset, also put shipped values back. -> (obj, touched)"""
-        obj = model.objects.filter(**lookup).first()
+    def save(self, model, key, fields, reset, name, natural):
+        """Create the row if missing; with reset, also put shipped values back. -> (obj, touched)
+
+        The row is found by the key it was shipped under, so an editor's renamed cause or
+        retuned rule is still the shipped one, not a reason to add it again. A row an editor
+        made under the shipped name (`natural`: the slug, or a rule's target, fact and value)
+        becomes the shipped one, kept as the editor left it.
+        """
+        obj = model.objects.filter(shipped_key=key).first()
         if obj is None:
-            obj = model(**lookup, **fields)
+            obj = model.objects.filter(shipped_key="", **natural).first()
+            if obj is not None:
+                model.objects.filter(pk=obj.pk).update(shipped_key=key)
+        if obj is None:
+            obj = model(shipped_key=key, **fields)
             full_clean(obj, name)
             obj._change_reason = "Shipped content loaded"
             obj.save()
@@ -104,23 +119,27 @@ class Command(BaseCommand):
         for item in articles:
             fields = {
                 "title": item["title"],
+                "slug": item["slug"],
                 "source_file": item.get("source_file", ""),
                 "body": bodies[item["slug"]],
                 "editor_note": item.get("editor_note", "").strip(),
                 "published": True,
             }
-            self.save(Article, {"slug": item["slug"]}, fields, reset, "articles")
+            fields |= optional_fields(Article, "articles", item)
+            self.save(Article, item["slug"], fields, reset, "articles", {"slug": item["slug"]})
 
     def load_entries(self, section, items, reset):
         model = ENTRY_MODELS[section]
         for item in items:
             fields = {name: item[name].strip() for name in ENTRY_FIELDS[section]}
-            fields["published"] = True
-            entry, touched = self.save(model, {"slug": item["slug"]}, fields, reset, section)
+            fields |= optional_fields(model, section, item)
+            fields["slug"], fields["published"] = item["slug"], True
+            natural = {"slug": item["slug"]}
+            entry, touched = self.save(model, item["slug"], fields, reset, section, natural)
             if not touched:
                 continue
             if section == "tips":
-                causes = list(Cause.objects.filter(slug__in=item.get("causes", [])))
+                causes = list(Cause.objects.filter(shipped_key__in=item.get("causes", [])))
                 if len(causes) != len(set(item.get("causes", []))):
                     raise CommandError(f"Tip {item['slug']} names a cause that does not exist.")
                 if set(entry.causes.all()) != set(causes):
@@ -130,10 +149,11 @@ class Command(BaseCommand):
     def load_citations(self, section, entry, items):
         shipped = [(item["article"], item["quote"]) for item in items]
         existing = entry.citations.select_related("article")
-        if sorted((c.article.slug, c.quote) for c in existing) == sorted(shipped):
+        if sorted((c.article.shipped_key, c.quote) for c in existing) == sorted(shipped):
             return
         existing.delete()
-        articles = {a.slug: a for a in Article.objects.filter(slug__in={s for s, _ in shipped})}
+        keys = {key for key, _quote in shipped}
+        articles = {a.shipped_key: a for a in Article.objects.filter(shipped_key__in=keys)}
         for article_slug, quote in shipped:
             Citation.objects.create(
                 article=articles[article_slug], quote=quote, **{CITATION_FIELD[section]: entry}
@@ -141,8 +161,8 @@ class Command(BaseCommand):
         self.count(self.created, "citations", len(shipped))
 
     def load_rules(self, rules, reset):
-        causes = {c.slug: c for c in Cause.objects.all()}
-        red_flags = {r.slug: r for r in RedFlag.objects.all()}
+        causes = {c.shipped_key: c for c in Cause.objects.exclude(shipped_key="")}
+        red_flags = {r.shipped_key: r for r in RedFlag.objects.exclude(shipped_key="")}
         for number, item in enumerate(rules, start=1):
             if ("cause" in item) == ("red_flag" in item):
                 raise CommandError(f"Rule {number} must name either a cause or a red flag.")
@@ -152,13 +172,25 @@ class Command(BaseCommand):
             errors = matching.validate_rule(item["fact"], item.get("value", ""), item["reason"])
             if errors:
                 raise CommandError(f"Rule {number} is not valid: {errors}")
-            lookup = {
+            fields = {
                 name: targets[item[name]],
                 "fact": item["fact"],
                 "value": item.get("value", ""),
+                "weight": item["weight"],
+                "reason": item["reason"].strip(),
+                "published": True,
             }
-            fields = {"weight": item["weight"], "reason": item["reason"].strip(), "published": True}
-            self.save(MatchRule, lookup, fields, reset, "rules")
+            key = f"{name}:{item[name]}:{item['fact']}:{fields['value']}"
+            natural = {field: fields[field] for field in (name, "fact", "value")}
+            self.save(MatchRule, key, fields, reset, "rules", natural)
+
+
+def optional_fields(model, section, item):
+    values = {}
+    for name in OPTIONAL_FIELDS.get(section, ()):
+        field = model._meta.get_field(name)
+        values[name] = field.to_python(item[name]) if name in item else field.get_default()
+    return values
 
 
 def read_toml(path):
