@@ -15,9 +15,11 @@ from PIL import Image
 from diary.middleware import KEPT_SIGNED_IN
 from diary.models import Profile
 
+from .authenticator import Authenticator
 from .factories import PASSWORD
 from .htmlpage import Page
 from .icons import FOLDER, ICONS, png
+from .test_passkeys import add_passkey, sign_in_with, sign_out
 
 STATIC = Path(settings.BASE_DIR) / "static"
 
@@ -193,6 +195,29 @@ def test_a_session_ending_with_the_browser_is_not_moved_forward(client, owner):
     response = client.get("/")
 
     assert settings.SESSION_COOKIE_NAME not in response.cookies
+
+
+def test_signing_in_again_without_keep_me_signed_in_ends_the_kept_session_with_the_browser(
+    client, owner
+):
+    log_in(client, remember="on")
+
+    log_in(client)
+
+    assert client.session.get_expire_at_browser_close() is True
+    assert KEPT_SIGNED_IN not in client.session
+
+
+def test_a_passkey_sign_in_kept_signed_in_moves_forward_like_a_password_one(owner):
+    browser, phone = Client(HTTP_HOST="localhost"), Authenticator()
+    log_in(browser)
+    add_passkey(browser, phone)
+    sign_out(browser)
+
+    sign_in_with(browser, phone, {"remember": "on"})
+
+    assert browser.session[KEPT_SIGNED_IN] == timezone.localdate().isoformat()
+    assert browser.session.get_expire_at_browser_close() is False
 
 
 def test_the_login_page_offers_keep_me_signed_in_unticked(client, db):

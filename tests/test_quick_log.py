@@ -14,9 +14,12 @@ from diary import taps
 from diary.models import Episode
 from diary.vocabulary import FUTURE_GRACE, MAX_TAP_AGE, UNDO_WINDOW
 
+from .authenticator import Authenticator
 from .conftest import BACKEND
 from .factories import PASSWORD, EpisodeFactory, TipFactory
 from .htmlpage import Page
+from .test_passkeys import add_passkey, sign_in_with, sign_out
+from .test_two_step_sign_in import next_code, set_up_app, turn_on
 
 TAP_ID = "5f0c2a4e-8d51-4c1b-9e7a-2b1f3c4d5e6f"
 JSON = {"HTTP_ACCEPT": "application/json"}
@@ -305,6 +308,44 @@ def test_a_signed_out_tap_is_kept_and_saved_after_signing_in_at_the_time_of_the_
     assert signed_in["Location"] == f"/diary/{episode.pk}/logged/"
     confirmation = client.get(signed_in["Location"]).content.decode()
     assert f"Saved the cramp you logged at {episode.local_started_at:%H:%M}." in confirmation
+
+
+def test_a_signed_out_tap_is_saved_after_signing_in_with_a_passkey(owner):
+    browser, phone = Client(HTTP_HOST="localhost"), Authenticator()
+    log_in(browser)
+    add_passkey(browser, phone)
+    sign_out(browser)
+    when = timezone.now() - timedelta(hours=2)
+
+    signed_out_tap(browser, owner, logged_at=when.isoformat())
+    signed_in = sign_in_with(browser, phone, {"next": "/"})
+
+    episode = Episode.objects.get(user=owner)
+    assert episode.started_at == when.replace(microsecond=0)
+    assert signed_in["Location"] == f"/diary/{episode.pk}/logged/"
+    confirmation = browser.get(signed_in["Location"]).content.decode()
+    assert f"Saved the cramp you logged at {episode.local_started_at:%H:%M}." in confirmation
+
+
+def test_a_signed_out_tap_waits_for_the_second_step_and_is_then_saved_once(owner):
+    browser = Client(HTTP_HOST="localhost")
+    log_in(browser)
+    totp = set_up_app(browser)
+    turn_on(browser)
+    sign_out(browser)
+    when = timezone.now() - timedelta(hours=2)
+
+    signed_out_tap(browser, owner, logged_at=when.isoformat())
+    password = log_in(browser)
+    saved_before_the_second_step = Episode.objects.exists()
+    second_step = browser.post("/accounts/login/two-step/", {"code": next_code(totp)})
+
+    assert password["Location"] == "/accounts/login/two-step/"
+    assert not saved_before_the_second_step
+    episode = Episode.objects.get(user=owner)
+    assert episode.started_at == when.replace(microsecond=0)
+    assert second_step["Location"] == f"/diary/{episode.pk}/logged/"
+    assert "Saved the cramp you logged at" in browser.get(second_step["Location"]).content.decode()
 
 
 def test_a_signed_out_tap_without_a_time_is_saved_at_the_time_it_was_posted(client, owner):
