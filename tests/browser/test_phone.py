@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.sessions.models import Session
 from django.utils import timezone
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from diary.models import Episode, Profile
@@ -69,7 +70,13 @@ def tap_cramp(page, foot="Left", place="Heel"):
 def wait_for_offline_home(page):
     """Until the service worker runs the page and keeps the home page for offline use, and the
     phone knows whose it is."""
-    page.wait_for_function("() => navigator.serviceWorker.controller !== null")
+    try:
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
+    except PlaywrightTimeoutError:
+        # A worker whose install failed (a static file that did not come in time on a busy
+        # machine) is installed again on the next page load, as on a phone opened again.
+        page.reload()
+        page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function(
         """async () => {
             const pages = await caches.open("cramplog-pages");
