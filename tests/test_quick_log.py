@@ -183,6 +183,32 @@ def test_a_tap_from_a_phone_set_to_another_offset_is_shown_in_the_profiles_zone(
     assert episode.local_started_at == made.astimezone(BERLIN).replace(tzinfo=None)
 
 
+def test_a_new_account_in_los_angeles_sees_a_0508_tap_at_0508_and_counted_at_night(client, db):
+    los_angeles = ZoneInfo("America/Los_Angeles")
+    now = datetime.now(los_angeles)
+    made = now.replace(hour=5, minute=8, second=0, microsecond=0)
+    if made > now:
+        made -= timedelta(days=1)
+    client.post(
+        "/accounts/signup/",
+        {
+            "username": "lena",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "time_zone": "America/Los_Angeles",
+        },
+    )
+
+    signed_in = tap(client, logged_at=made.isoformat())
+    confirmation = client.get(signed_in["Location"]).content.decode()
+    month = client.get(f"/diary/{made:%Y}/{made:%m}/")
+
+    assert "At <strong>05:08</strong>" in confirmation
+    assert "America/Los Angeles time" in " ".join(confirmation.split())
+    hours = month.context["figures"]["hours"]
+    assert (hours["night"], hours["day"]) == (1, 0)
+
+
 def test_a_tap_a_little_ahead_of_the_servers_clock_is_saved(owner_client, owner):
     made = timezone.now() + FUTURE_GRACE - timedelta(seconds=30)
 
