@@ -45,6 +45,7 @@ STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
 POST_ONLY = {
     "diary/quick/",
+    "diary/<episode:pk>/undo/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
     "accounts/security/passkeys/add/",

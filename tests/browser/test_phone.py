@@ -18,6 +18,7 @@ from tests.factories import PASSWORD, EpisodeFactory, UserFactory
 from tests.sitepages import build_site
 
 from .conftest import PHONE, PHONE_390, open_page
+from .test_passkeys import NO_AUTOFILL, VirtualAuthenticator, add_passkey
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +127,26 @@ def test_a_tap_on_a_page_left_open_after_the_session_ended_is_saved_after_signin
     phone.wait_for_function("async () => (await window.CramplogTaps.all()).length === 0")
     assert count_settles(ana, 1)
     assert timezone.now() - episode.started_at < timedelta(minutes=2)
+
+
+def test_a_tap_after_the_session_ended_is_saved_after_signing_in_with_a_passkey(phone, ana):
+    phone.add_init_script(NO_AUTOFILL)
+    VirtualAuthenticator(phone)
+    sign_in_at_home(phone)
+    add_passkey(phone, "my phone")
+    phone.goto("/")
+    Session.objects.all().delete()
+
+    tap_cramp(phone)
+    expect(phone).to_have_url(re.compile(r"/accounts/login/\?next=/$"))
+    phone.get_by_role("button", name="Sign in with a passkey").click()
+
+    expect(phone).to_have_url(re.compile(r"/diary/\d+/logged/$"))
+    assert count_settles(ana, 1)
+    episode = Episode.objects.get(user=ana)
+    expect(phone.get_by_role("status").first).to_contain_text(
+        f"Saved the cramp you logged at {episode.local_started_at:%H:%M}."
+    )
 
 
 def test_a_tap_after_signing_in_again_in_another_tab_is_saved_at_once(phone, ana):
