@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "cramplog.middleware.PrivateCacheMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "diary.middleware.TimezoneMiddleware",
+    "diary.middleware.KeepSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "diary.context_processors.person",
             ],
         },
     },
@@ -270,7 +272,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "cramplog <noreply@localhost>")
 
+# "Keep me signed in" keeps a session this long after its last day of use
+# (diary.middleware.KeepSignedInMiddleware); without it, a session ends with the browser.
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 60
 SESSION_COOKIE_HTTPONLY = True
+# A logging form posted with a token that signing in again replaced is still saved when the
+# browser vouches that it came from this site (diary.views.csrf_failure).
+CSRF_FAILURE_VIEW = "diary.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

@@ -20,7 +20,7 @@ from knowledge import matching
 from knowledge.models import Cause, ContentVersion, MatchRule, Tip
 
 from . import patterns
-from .durations import format_duration
+from .models import NOT_GIVEN
 from .vocabulary import Activity, Condition, Foot, Location, Medication, Symptom, Trigger, night
 
 logger = logging.getLogger(__name__)
@@ -160,8 +160,8 @@ def situation(episode, profile, counts):
         count_30d=count_30d,
         texts={
             "fluids": profile.format_fluids(episode.fluid_ml),
-            "duration": format_duration(episode.duration_seconds),
-            "intensity": str(episode.intensity),
+            "duration": episode.duration_display,
+            "intensity": NOT_GIVEN if episode.intensity is None else str(episode.intensity),
             "time": f"{episode.local_started_at:%H:%M}",
             "age": str(age),
             "activity": ACTIVITY_WORDS.get(episode.activity, "not logged"),
@@ -232,6 +232,28 @@ def for_episode(episode, profile):
         content, causes, frozenset(episode.triggers), matching.tip_kinds(fresh)
     )
     return Advice(causes, said_once(red_flags), tips, more_tips)
+
+
+def relief_now(episode, profile, limit=3):
+    """Relief tips for a cramp happening now, at most `limit`, whether or not a cause matched.
+
+    Those for its likely causes come first, then the general relief steps, which help whatever
+    set the cramp off.
+    """
+    content = load_content()
+    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
+    tips, _more = choose_tips(content, causes, frozenset(episode.triggers), [matching.RELIEF])
+    general = sorted(
+        (
+            content.tip_pages[tip.slug]
+            for tip in content.tips
+            if tip.general and tip.kind == matching.RELIEF
+        ),
+        key=lambda tip: tip.title,
+    )
+    tips += [tip for tip in general if tip not in tips]
+    return tips[:limit]
 
 
 def top_causes(episodes, profile):

@@ -58,6 +58,8 @@ def test_a_months_totals_are_counted_by_hand():
         "median_duration": 90,
         "longest_duration": 600,
         "mean_intensity": 6.0,
+        "durations_given": 3,
+        "pains_given": 3,
     }
 
 

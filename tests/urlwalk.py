@@ -35,6 +35,9 @@ PUBLIC_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "admin_login",
+    "web_manifest",
+    "service_worker",
+    "offline",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
@@ -43,6 +46,7 @@ STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
 POST_ONLY = {
     "diary/quick/",
+    "diary/<episode:pk>/undo/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
     "accounts/security/passkeys/add/",
@@ -122,6 +126,7 @@ def post_data(episode):
         "notes": "changed by someone else",
         "time_zone": "Asia/Tokyo",
         "fluid_unit": "floz",
+        "theme": "dark",
         "password": PASSWORD,
         "old_password": PASSWORD,
         "new_password1": "a brand new long password",
