@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 3
 
-.PHONY: run setup dev test test-postgres lint bench screenshots clean
+.PHONY: run setup dev test test-postgres lint bench screenshots icons clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -68,6 +68,11 @@ bench: $(VENV)/.installed
 # database with the demo diaries and the knowledge base (tests/browser/screenshots.py).
 screenshots: $(VENV)/.installed-dev
 	$(BIN)/pytest tests/browser/screenshots.py -q -p no:cacheprovider
+
+# The home-screen icons in static/img/, drawn from the foot drawing (tests/icons.py).
+icons: $(VENV)/.installed-dev
+	DJANGO_SETTINGS_MODULE=cramplog.settings $(BIN)/python -c \
+	  "import django; django.setup(); from tests.icons import write_icons; write_icons()"
 
 clean:
 	rm -rf $(VENV) var/static node_modules

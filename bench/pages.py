@@ -66,6 +66,7 @@ def plan(decade_episodes):
 def candidates(decade_episodes):
     """Every page the benchmark knows; path None when the seeded data has nothing to show."""
     from diary.models import Episode
+    from diary.views import EPISODES_PER_PAGE
     from knowledge.models import Cause
 
     today = date.today()
@@ -78,6 +79,7 @@ def candidates(decade_episodes):
     )
     cause = Cause.objects.published().order_by("title").first()
     month_path = f"/diary/{month:%Y}/{month:%m}/"
+    last_page = -(-decade_episodes // EPISODES_PER_PAGE)
     year_path = f"/diary/{month:%Y}/"
     return [
         Page("hello", "Bare WSGI app (gunicorn)", "/", None, server="hello"),
@@ -96,10 +98,22 @@ def candidates(decade_episodes):
             server="plaintext_stock",
         ),
         Page("plaintext", "Django fixed response, full middleware", "/bench/plaintext/", None),
+        Page(
+            "plaintext_signed_in",
+            "Django fixed response, full middleware, signed in",
+            "/bench/plaintext-signed-in/",
+            "decade",
+        ),
         Page("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None),
         Page("fortunes_signed_in", "Fortunes, signed in", "/bench/fortunes/", "decade"),
         Page("home", "Home", "/", "decade"),
         Page("list", "Diary list", "/diary/", "decade"),
+        Page(
+            "list_last",
+            "Diary list, last page, ten-year person",
+            f"/diary/?page={last_page}" if last_page > 1 else None,
+            "decade",
+        ),
         Page(
             "detail",
             "Episode detail with matches",

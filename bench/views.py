@@ -18,6 +18,12 @@ def plaintext(request):
     return HttpResponse("Hello, World!", content_type="text/plain")
 
 
+def plaintext_signed_in(request):
+    """The fixed response for someone signed in: the session and the person are read, as on
+    every diary page, and nothing else."""
+    return HttpResponse("Hello, World!", content_type="text/plain")
+
+
 @login_not_required
 def fortunes(request):
     """TechEmpower's fortunes test: read a small table, add a row, sort, render a template."""

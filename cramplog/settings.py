@@ -116,6 +116,7 @@ MIDDLEWARE = [
     "cramplog.middleware.PrivateCacheMiddleware",
     "django.contrib.auth.middleware.LoginRequiredMiddleware",
     "diary.middleware.TimezoneMiddleware",
+    "diary.middleware.KeepSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -135,6 +136,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "diary.context_processors.person",
             ],
         },
     },
@@ -173,6 +175,30 @@ else:
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+def cache_from_url(url):
+    """The cache a CACHE_URL names: locmem:// (each process its own) or redis:// / rediss://."""
+    scheme, separator, _rest = url.partition("://")
+    if separator and scheme == "locmem":
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if separator and scheme in ("redis", "rediss"):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise ImproperlyConfigured(
+        f"CACHE_URL={url!r}: use locmem:// or redis://host:port/db (rediss:// for TLS)."
+    )
+
+
+# Local memory needs nothing installed; Redis is shared by every worker and server.
+CACHE_URL = os.environ.get("CACHE_URL", "locmem://")
+CACHES = {"default": cache_from_url(CACHE_URL)}
+# Sessions are read from the cache only when every process shares it: with a cache per
+# process, signing out in one worker would leave the session alive in the others' copies.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db"
+    if CACHES["default"]["BACKEND"].endswith("LocMemCache")
+    else "django.contrib.sessions.backends.cached_db"
+)
 
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
@@ -249,7 +275,13 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "cramplog <noreply@localhost>")
 
+# "Keep me signed in" keeps a session this long after its last day of use
+# (diary.middleware.KeepSignedInMiddleware); without it, a session ends with the browser.
+SESSION_COOKIE_AGE = 60 * 60 * 24 * 60
 SESSION_COOKIE_HTTPONLY = True
+# A logging form posted with a token that signing in again replaced is still saved when the
+# browser vouches that it came from this site (diary.views.csrf_failure).
+CSRF_FAILURE_VIEW = "diary.views.csrf_failure"
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True

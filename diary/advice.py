@@ -4,6 +4,7 @@ Matches are worked out on every page view and never stored, so an editor's chang
 shows on the next view.
 """
 
+import dataclasses
 import logging
 from bisect import bisect_left
 from collections import Counter
@@ -19,7 +20,7 @@ from knowledge import matching
 from knowledge.models import Cause, ContentVersion, MatchRule, Tip
 
 from . import patterns
-from .durations import format_duration
+from .models import NOT_GIVEN
 from .vocabulary import Activity, Condition, Foot, Location, Medication, Symptom, Trigger, night
 
 logger = logging.getLogger(__name__)
@@ -64,6 +65,16 @@ class Content(NamedTuple):
     targets: dict  # a rule's key -> its Cause or RedFlag
     tips: list  # matching.TipInfo for each published tip
     tip_pages: dict  # slug -> Tip
+    results: dict  # a situation's key -> its matching.Result, kept while this content stands
+
+
+# Matching a cramp costs more than rendering its row, and the same cramps are matched again
+# on every page that lists them; this many results are kept per process before starting over.
+RESULTS_KEPT = 5000
+# `labels` is the same for everyone (LABELS); `texts` is keyed by its items.
+SITUATION_FIELDS = [
+    f.name for f in dataclasses.fields(matching.Situation) if f.name not in ("labels", "texts")
+]
 
 
 # The content and the content version it was read at, kept per process.
@@ -82,7 +93,7 @@ def load_content():
     version = ContentVersion.current()
     loaded_at, loaded = _loaded_content
     if version != loaded_at:
-        loaded = Content(*read_rules(), *read_tips())
+        loaded = Content(*read_rules(), *read_tips(), results={})
         _loaded_content = (version, loaded)
     return loaded
 
@@ -152,8 +163,8 @@ def situation(episode, profile, counts):
         count_30d=count_30d,
         texts={
             "fluids": profile.format_fluids(episode.fluid_ml),
-            "duration": format_duration(episode.duration_seconds),
-            "intensity": str(episode.intensity),
+            "duration": episode.duration_display,
+            "intensity": NOT_GIVEN if episode.intensity is None else str(episode.intensity),
             "time": f"{episode.local_started_at:%H:%M}",
             "age": str(age),
             "activity": ACTIVITY_WORDS.get(episode.activity, "not logged"),
@@ -165,11 +176,29 @@ def situation(episode, profile, counts):
     )
 
 
-def match_episodes(episodes, profile, rules):
+def evaluate(situation, content):
+    """matching.evaluate, remembered for the same situation under the same content.
+
+    The key holds every field the rules and their reasons read (the words in `texts` too), so
+    a cramp edited, a profile changed or a neighbour logged is a new situation.
+    """
+    key = (
+        *(getattr(situation, name) for name in SITUATION_FIELDS),
+        *sorted(situation.texts.items()),
+    )
+    result = content.results.get(key)
+    if result is None:
+        if len(content.results) >= RESULTS_KEPT:
+            content.results.clear()
+        result = content.results[key] = matching.evaluate(situation, content.rules)
+    return result
+
+
+def match_episodes(episodes, profile, content):
     """{episode pk: matching.Result} for a list of one person's episodes."""
     counts = recent_counts(episodes, profile)
     return {
-        episode.pk: matching.evaluate(situation(episode, profile, counts[episode.pk]), rules)
+        episode.pk: evaluate(situation(episode, profile, counts[episode.pk]), content)
         for episode in episodes
     }
 
@@ -198,7 +227,7 @@ def said_once(red_flags):
 def for_episode(episode, profile):
     """Causes, red flags and tips for one cramp: relief first when it is happening now."""
     content = load_content()
-    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    result = match_episodes([episode], profile, content)[episode.pk]
     causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
     red_flags = [(content.targets[m.key], m.reasons) for m in result.red_flags]
     fresh = timezone.now() - episode.started_at <= RELIEF_WINDOW
@@ -208,10 +237,32 @@ def for_episode(episode, profile):
     return Advice(causes, said_once(red_flags), tips, more_tips)
 
 
+def relief_now(episode, profile, limit=3):
+    """Relief tips for a cramp happening now, at most `limit`, whether or not a cause matched.
+
+    Those for its likely causes come first, then the general relief steps, which help whatever
+    set the cramp off.
+    """
+    content = load_content()
+    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
+    tips, _more = choose_tips(content, causes, frozenset(episode.triggers), [matching.RELIEF])
+    general = sorted(
+        (
+            content.tip_pages[tip.slug]
+            for tip in content.tips
+            if tip.general and tip.kind == matching.RELIEF
+        ),
+        key=lambda tip: tip.title,
+    )
+    tips += [tip for tip in general if tip not in tips]
+    return tips[:limit]
+
+
 def top_causes(episodes, profile):
     """{episode pk: its strongest cause or None}, for a page of the diary."""
     content = load_content()
-    results = match_episodes(episodes, profile, content.rules)
+    results = match_episodes(episodes, profile, content)
     return {
         pk: content.targets[result.causes[0].key] if result.causes else None
         for pk, result in results.items()
@@ -243,7 +294,7 @@ def for_period(episodes, start, end, today, profile):
     """The causes that matched most often over a period, with their prevention tips, and the
     red flags that the period as a whole raises."""
     content = load_content()
-    results = match_episodes(episodes, profile, content.rules)
+    results = match_episodes(episodes, profile, content)
     tally = Counter()
     for result in results.values():
         tally.update(match.key for match in result.causes)

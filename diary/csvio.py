@@ -9,6 +9,7 @@ import functools
 import importlib.resources
 import io
 import struct
+import uuid
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -48,7 +49,12 @@ COLUMNS = (
     "relief",
     "relief_helped",
     "notes",
+    # Made by the browser for each tap (empty for cramps logged otherwise): a row with the
+    # client_id of a cramp in the diary is that cramp, whatever else changed since.
+    "client_id",
 )
+# What a cramp is: two rows that agree on all of these are the same cramp.
+CRAMP_COLUMNS = COLUMNS[:-1]
 REQUIRED_COLUMNS = ("started_at", "duration_seconds", "foot", "locations", "intensity")
 # The export's query reads these, in this order; time_zone gives started_at its offset.
 EXPORT_FIELDS = ("started_at", "time_zone", *COLUMNS[1:])
@@ -111,24 +117,29 @@ def restore(text):
 
 
 def format_row(values):
-    """One exported row from a tuple read in EXPORT_FIELDS order."""
+    """One exported row from a tuple read in EXPORT_FIELDS order; "not given" is empty."""
     (started_at, time_zone, duration, foot, locations, intensity, fluid_ml, activity) = values[:8]
-    triggers, symptoms, relief, relief_helped, notes = values[8:]
+    triggers, symptoms, relief, relief_helped, notes, client_id = values[8:]
     cells = [
         started_at.astimezone(zoneinfo.ZoneInfo(time_zone)).isoformat(),
-        str(duration),
+        _cell(duration),
         foot,
         LIST_SEPARATOR.join(locations),
-        str(intensity),
-        "" if fluid_ml is None else str(fluid_ml),
+        _cell(intensity),
+        _cell(fluid_ml),
         activity,
         LIST_SEPARATOR.join(triggers),
         LIST_SEPARATOR.join(symptoms),
         LIST_SEPARATOR.join(relief),
         relief_helped,
         notes,
+        _cell(client_id),
     ]
     return [neutralise(cell) for cell in cells]
+
+
+def _cell(value):
+    return "" if value is None else str(value)
 
 
 def write_csv(rows, rows_per_chunk=500):
@@ -333,6 +344,7 @@ def parse_row(cells, zone):
     for column, choices in LIST_CHOICES.items():
         check(column, lambda text, column=column, choices=choices: _choices(column, text, choices))
     check("notes", _parse_notes)
+    check("client_id", _parse_client_id)
     # The model's own rules have the last word (a start in the future, say), so an import
     # never stores what the form would refuse. Its field checks need every value, so they
     # wait until the columns are right; clean() needs only the start. time_zone is a
@@ -451,7 +463,7 @@ def _integer(text, what):
 
 def _parse_duration(text):
     if not text:
-        raise ValueError("Enter how many seconds the cramp lasted, for example 90.")
+        return {"duration_seconds": None}
     seconds = _integer(text, "the duration in seconds")
     if not MIN_SECONDS <= seconds <= MAX_SECONDS:
         raise ValueError(
@@ -462,7 +474,7 @@ def _parse_duration(text):
 
 def _parse_intensity(text):
     if not text:
-        raise ValueError("Enter how much it hurt, from 0 to 10.")
+        return {"intensity": None}
     intensity = _integer(text, "the pain")
     if intensity > MAX_INTENSITY:
         raise ValueError(f"Enter the pain from 0 (none) to {MAX_INTENSITY} (worst imaginable).")
@@ -524,28 +536,61 @@ def _parse_notes(text):
     return {"notes": text}
 
 
-def split_duplicates(rows, taken):
-    """Rows whose start is new, and the line numbers of those already taken or seen earlier."""
-    seen = set(taken)
+def _parse_client_id(text):
+    if not text:
+        return {"client_id": None}
+    try:
+        return {"client_id": uuid.UUID(text)}
+    except ValueError:
+        raise ValueError(
+            f"“{text}” is not a client_id as cramplog writes them. Leave the cell empty."
+        ) from None
+
+
+def identities(values):
+    """What makes a row the same cramp as another: its client_id, or all its other columns.
+
+    Two cramps in the same minute that differ in anything (where, how long, a note) are two
+    cramps; aware times compare as moments, whatever their offset.
+    """
+    cramp = tuple(
+        tuple(values[name]) if isinstance(values[name], list) else values[name]
+        for name in CRAMP_COLUMNS
+    )
+    found = {("row", cramp)}
+    if values.get("client_id") is not None:
+        found.add(("tap", values["client_id"]))
+    return found
+
+
+def split_duplicates(rows, known):
+    """Rows that are new, and the line numbers of those in `known` or earlier in the file.
+
+    `known` holds the diary's episodes that may repeat a row, as dicts of COLUMNS.
+    """
+    seen = set()
+    for values in known:
+        seen |= identities(values)
     new, duplicates = [], []
     for line, values in rows:
-        if values["started_at"] in seen:
+        found = identities(values)
+        if found & seen:
             duplicates.append(line)
         else:
-            seen.add(values["started_at"])
+            seen |= found
             new.append(values)
     return new, duplicates
 
 
 def to_stored(values):
     """Checked values as JSON-safe lists, kept on the server between preview and import."""
-    return [
-        values["started_at"].isoformat() if name == "started_at" else values[name]
-        for name in EXPORT_FIELDS
-    ]
+    stored = {**values, "started_at": values["started_at"].isoformat()}
+    stored["client_id"] = _cell(values["client_id"]) or None
+    return [stored[name] for name in EXPORT_FIELDS]
 
 
 def from_stored(row):
     values = dict(zip(EXPORT_FIELDS, row, strict=True))
     values["started_at"] = datetime.fromisoformat(values["started_at"])
+    values["client_id"] = values["client_id"] and uuid.UUID(values["client_id"])
     return values

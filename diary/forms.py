@@ -1,5 +1,6 @@
 import math
 import re
+import uuid
 import zoneinfo
 from datetime import date, datetime
 from decimal import Decimal
@@ -15,10 +16,11 @@ from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from . import csvio, limits, passkeys, wallclock
+from . import csvio, limits, passkeys, taps, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
 from .models import (
+    NOT_GIVEN,
     AuthenticatorApp,
     CheckIn,
     Episode,
@@ -34,6 +36,7 @@ from .vocabulary import (
     MAX_FLUID_ML,
     MAX_NOTES,
     MAX_SHARE_NAME,
+    MAX_TAP_AGE,
     MAX_UNLOGGED_CRAMPS,
     ML_PER_UNIT,
     Activity,
@@ -60,6 +63,7 @@ INTENSITY_CHOICES = [
     (8, "8"),
     (9, "9"),
     (10, "10 worst imaginable"),
+    ("", "Not given"),
 ]
 SLEEP_DISTURBANCE_CHOICES = [
     ("", "Not said"),
@@ -70,6 +74,9 @@ SLEEP_DISTURBANCE_CHOICES = [
     (10, "10 hardly slept"),
 ]
 UNIT_WORDS = {FluidUnit.ML: "ml", FluidUnit.GLASS: "glasses of 250 ml", FluidUnit.FLOZ: "fl oz"}
+TIME_ZONE_CHOICES = [
+    (name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())
+]
 
 
 def as_ml(amount, profile):
@@ -98,6 +105,17 @@ class SignupForm(UserCreationForm):
         required=False,
         help_text="Optional. Only used to reset your password if you forget it.",
     )
+    # UTC unless the page's script fills in the zone the phone or computer is set to, or a
+    # post leaves it out.
+    time_zone = forms.ChoiceField(
+        label="Your time zone",
+        choices=TIME_ZONE_CHOICES,
+        required=False,
+        initial="UTC",
+        help_text="Cramps are logged and shown in this time zone. We fill it in from your "
+        "phone or computer; change it if it is wrong.",
+        widget=forms.Select(attrs={"data-fill": "time-zone", "autocomplete": "off"}),
+    )
 
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
@@ -108,6 +126,9 @@ class SignupForm(UserCreationForm):
         if username:
             validate_single_script(username)
         return username
+
+    def clean_time_zone(self):
+        return self.cleaned_data["time_zone"] or "UTC"
 
 
 class LoginForm(auth_forms.AuthenticationForm):
@@ -140,15 +161,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
 
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
-        choices=[(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())],
+        choices=TIME_ZONE_CHOICES,
         help_text="Cramps are entered and shown in this time zone.",
     )
 
     class Meta:
         model = Profile
-        fields = ["time_zone", "fluid_unit", "birth_year", "conditions", "medications", "pregnant"]
+        fields = [
+            "time_zone",
+            "fluid_unit",
+            "birth_year",
+            "conditions",
+            "medications",
+            "pregnant",
+            "theme",
+        ]
         widgets = {
-            "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"})
+            "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"}),
+            "theme": forms.RadioSelect,
         }
 
     def __init__(self, *args, **kwargs):
@@ -211,18 +241,24 @@ class EpisodeForm(forms.ModelForm):
     )
     duration = DurationField(
         label="How long it lasted",
-        help_text="For example 90 s, 1:30, 2 min or 1 h 5 min. A number alone means seconds.",
+        required=False,
+        help_text="For example 90 s, 1:30, 2 min or 1 h 5 min. A number alone means seconds. "
+        "Leave it empty if you do not know.",
         widget=forms.TextInput(attrs={"list": "duration-choices", "autocomplete": "off"}),
     )
     intensity = forms.TypedChoiceField(
         label="How much it hurt (0 no pain to 10 worst imaginable)",
+        required=False,
         choices=INTENSITY_CHOICES,
         coerce=int,
+        empty_value=None,
         widget=forms.RadioSelect,
     )
     # The saved version the page was made from: a save made since, in another tab or on
     # another device, is then shown beside this one instead of being silently undone.
     version = forms.CharField(required=False, widget=forms.HiddenInput)
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    owner = forms.CharField(required=False, widget=forms.HiddenInput)
     fluids = forms.DecimalField(
         label="How much you drank in the 24 hours before",
         required=False,
@@ -262,9 +298,16 @@ class EpisodeForm(forms.ModelForm):
             self.initial.setdefault("duration", episode.duration_seconds)
             if episode.fluid_ml is not None:
                 self.initial.setdefault("fluids", profile.from_ml(episode.fluid_ml))
-        elif self.initial.get("started_at") is None:
-            # The model's empty started_at is already in initial, so setdefault would keep None.
-            self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
+            # Only a new cramp comes from a tap: an edit keeps the identity it was saved with.
+            del self.fields["client_id"], self.fields["owner"]
+        else:
+            # Made here for a page without scripts (app.js makes a new one for each visit),
+            # so sending the form twice saves one cramp.
+            self.initial.setdefault("client_id", uuid.uuid4())
+            self.initial["owner"] = taps.owner_token(episode.user)
+            if self.initial.get("started_at") is None:
+                # The model's empty started_at is already in initial: setdefault would keep None.
+                self.initial["started_at"] = timezone.localtime().replace(second=0, microsecond=0)
         self.fields["fluids"].help_text = fluids_help(profile)
         self.fields["foot"].choices = Foot.choices
         self.fields["activity"].choices = [("", "Not sure / not logged"), *Activity.choices]
@@ -276,6 +319,7 @@ class EpisodeForm(forms.ModelForm):
         self.helper.disable_csrf = True
         self.helper.layout = Layout(
             "version",
+            *([] if episode.pk else ["client_id", "owner"]),
             Fieldset(
                 "The cramp",
                 "started_at",
@@ -291,6 +335,10 @@ class EpisodeForm(forms.ModelForm):
             Fieldset("Relief", "relief", InlineRadios("relief_helped")),
             Fieldset("Anything else", "notes"),
         )
+
+    def clean_owner(self):
+        taps.check_owner(self.cleaned_data["owner"], self.instance.user)
+        return self.cleaned_data["owner"]
 
     def clean_fluids(self):
         return as_ml(self.cleaned_data["fluids"], self.profile)
@@ -327,7 +375,7 @@ class EpisodeForm(forms.ModelForm):
         if name == "fluids":
             return self.profile.format_fluids(episode.fluid_ml)
         if name == "intensity":
-            return f"{episode.intensity} out of 10"
+            return NOT_GIVEN if episode.intensity is None else f"{episode.intensity} out of 10"
         field = episode._meta.get_field(name)
         value = getattr(episode, name)
         if isinstance(field, ChoiceListField):
@@ -336,37 +384,93 @@ class EpisodeForm(forms.ModelForm):
             return getattr(episode, f"get_{name}_display")() if value else "not logged"
         return f"“{value}”" if value else "empty"
 
-    def save(self, commit=True):
+    def save(self):
+        """The saved episode: for a new one posted twice, the one saved the first time."""
         episode = super().save(commit=False)
         episode.duration_seconds = self.cleaned_data["duration"]
         episode.fluid_ml = self.cleaned_data["fluids"]
         episode.time_zone = self.profile.time_zone
-        if commit:
+        if episode.pk:
             episode.save()
-        return episode
+            return episode
+        episode.client_id = self.cleaned_data["client_id"]
+        return episode.save_once()
 
 
 class QuickLogForm(forms.ModelForm):
-    """Which foot and where: everything else takes a default and can be added afterwards."""
+    """Which foot and where, when the tap was made: how long and how much it hurt stay "not
+    given" until the person adds them."""
+
+    client_id = forms.UUIDField(required=False, widget=forms.HiddenInput)
+    # When a tap kept on the phone without a connection was made, with its UTC offset.
+    logged_at = forms.CharField(required=False, widget=forms.HiddenInput)
+    owner = forms.CharField(required=False, widget=forms.HiddenInput)
 
     class Meta:
         model = Episode
         fields = ["foot", "locations"]
         widgets = {"foot": forms.RadioSelect}
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user, tapped_at=None, **kwargs):
+        """`tapped_at`: when a tap kept while signed out was posted, for one without logged_at."""
+        self.user = user
+        self.tapped_at = tapped_at
         super().__init__(*args, **kwargs)
         self.fields["foot"].choices = Foot.choices
+        # For a page without scripts; app.js makes one for each tap.
+        self.initial.setdefault("client_id", uuid.uuid4())
+        self.initial["owner"] = taps.owner_token(user)
 
-    def save(self, user, profile):
+    def clean_logged_at(self):
+        text = self.cleaned_data["logged_at"].strip()
+        if not text:
+            return None
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            moment = None
+        if moment is None or moment.tzinfo is None:
+            raise forms.ValidationError(
+                "The time of the tap must be a date and time with its offset from UTC, "
+                "such as 2026-03-01T03:12:00+01:00."
+            )
+        try:
+            wallclock.check_year(moment)
+        except wallclock.OutOfRange as error:
+            raise forms.ValidationError(str(error)) from error
+        if moment < timezone.now() - MAX_TAP_AGE:
+            raise forms.ValidationError(
+                f"This tap was made more than {MAX_TAP_AGE.days} days ago, so it was not "
+                "saved. If the cramp happened, log it with the full form and its date."
+            )
+        return moment
+
+    def clean_owner(self):
+        taps.check_owner(self.cleaned_data["owner"], self.user)
+        return self.cleaned_data["owner"]
+
+    def clean(self):
+        data = super().clean()
+        episode = self.instance
+        # The moment comes from the phone; it is shown in the profile's zone, as the full
+        # form's times are.
+        episode.started_at = data.get("logged_at") or self.tapped_at or timezone.now()
+        episode.started_at = episode.started_at.replace(microsecond=0)
+        episode.time_zone = Profile.objects.for_user(self.user).time_zone
+        return data
+
+    def _update_errors(self, errors):
+        # The model checks the start (not in the future), which this form takes as logged_at.
+        if hasattr(errors, "error_dict") and "started_at" in errors.error_dict:
+            errors.error_dict["logged_at"] = errors.error_dict.pop("started_at")
+        super()._update_errors(errors)
+
+    def save(self):
+        """The saved episode, or the one this tap saved before."""
         episode = super().save(commit=False)
-        episode.user = user
-        episode.started_at = timezone.now().replace(second=0, microsecond=0)
-        episode.time_zone = profile.time_zone
-        episode.duration_seconds = 60
-        episode.intensity = 5
-        episode.save()
-        return episode
+        episode.user = self.user
+        episode.client_id = self.cleaned_data["client_id"]
+        return episode.save_once()
 
 
 class NightForm(forms.Form):

@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import uuid
 import zoneinfo
 from datetime import date, timedelta
 
@@ -14,7 +15,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import connection, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +38,7 @@ from .vocabulary import (
     MAX_UNLOGGED_CRAMPS,
     MIN_SECONDS,
     ML_PER_UNIT,
+    UNDO_WINDOW,
     Activity,
     Condition,
     Factor,
@@ -47,6 +49,7 @@ from .vocabulary import (
     Medication,
     Relief,
     Symptom,
+    Theme,
     Trigger,
     night_of,
     night_under_way,
@@ -66,6 +69,9 @@ def validate_time_zone(value):
             params={"value": value},
         )
 
+
+# How a page shows a length or pain the person did not give.
+NOT_GIVEN = "not given"
 
 # Every rate limit (diary.limits) is so many an hour, refilled evenly over the hour.
 REFILL_TIME = timedelta(hours=1)
@@ -106,6 +112,13 @@ class Profile(models.Model):
         "regular medicines", choices=Medication.choices, help_text="Any you take regularly."
     )
     pregnant = models.BooleanField("I am pregnant", default=False)
+    theme = models.CharField(
+        "light or dark",
+        max_length=8,
+        choices=Theme,
+        default=Theme.AUTO,
+        help_text="Dark is easier on the eyes at night.",
+    )
     two_step = models.BooleanField(
         "ask for a second step at password sign-in",
         default=False,
@@ -123,6 +136,7 @@ class Profile(models.Model):
             models.CheckConstraint(
                 condition=Q(fluid_unit__in=FluidUnit.values), name="profile_fluid_unit_valid"
             ),
+            models.CheckConstraint(condition=Q(theme__in=Theme.values), name="profile_theme_valid"),
         ]
 
     def __str__(self):
@@ -287,18 +301,26 @@ class EpisodeQuerySet(models.QuerySet):
         rows = self.in_nights(first, last).values("night").annotate(cramps=models.Count("pk"))
         return dict(rows.values_list("night", "cramps").order_by())
 
-    def start_times_among(self, starts):
-        """Which of these episodes' start times fall from the first to the last of `starts`.
+    def with_client_id(self, value):
+        """The episode saved from the tap with this client_id, or None, also for a malformed one."""
+        try:
+            client_id = uuid.UUID(str(value))
+        except ValueError:
+            return None
+        return self.filter(client_id=client_id).first()
 
-        One indexed range query, however many starts: the CSV import's duplicate check.
+    def may_repeat(self, starts, client_ids):
+        """The episodes an import's rows may repeat, for the CSV import's duplicate check.
+
+        Those that began from the first to the last of `starts` (one indexed range, however
+        many rows), and those saved from a tap in `client_ids`, whenever they began.
         """
         if not starts:
-            return set()
-        return set(
-            self.filter(started_at__gte=min(starts), started_at__lte=max(starts)).values_list(
-                "started_at", flat=True
-            )
-        )
+            return self.none()
+        repeats = Q(started_at__gte=min(starts), started_at__lte=max(starts))
+        if client_ids:
+            repeats |= Q(client_id__in=client_ids)
+        return self.filter(repeats)
 
     def compare_around(self, change, today):
         """Cramps per week and mean pain over equal windows before and after a change."""
@@ -342,14 +364,20 @@ class Episode(models.Model):
     local_date = models.DateField(editable=False)
     local_hour = models.PositiveSmallIntegerField(editable=False)
     night = models.DateField(editable=False)
+    # Empty is "not given": a quick log stores nothing rather than a made-up value.
     duration_seconds = models.PositiveIntegerField(
         "how long it lasted",
+        null=True,
+        blank=True,
         validators=[MinValueValidator(MIN_SECONDS), MaxValueValidator(MAX_SECONDS)],
     )
     foot = models.CharField(max_length=5, choices=Foot)
     locations = ChoiceListField("where on the foot", choices=Location.choices, blank=False)
     intensity = models.PositiveSmallIntegerField(
-        "pain", validators=[MinValueValidator(0), MaxValueValidator(MAX_INTENSITY)]
+        "pain",
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(MAX_INTENSITY)],
     )
     fluid_ml = models.PositiveIntegerField(
         "drinks in the 24 hours before (ml)",
@@ -363,6 +391,9 @@ class Episode(models.Model):
     relief = ChoiceListField("what you tried", choices=Relief.choices)
     relief_helped = models.CharField("did it help?", max_length=8, choices=Helped, blank=True)
     notes = models.TextField(blank=True, max_length=MAX_NOTES)
+    # Made in the browser for each tap, so a double tap, a retry or a replay from the phone's
+    # queue saves one cramp.
+    client_id = models.UUIDField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -371,19 +402,25 @@ class Episode(models.Model):
     class Meta:
         ordering = ["-started_at", "-pk"]
         indexes = [
-            models.Index(fields=["user", "-started_at"], name="episode_user_started"),
+            # In the diary's order to the last column, so that a deep page is read from the
+            # index instead of sorting every earlier cramp again.
+            models.Index(fields=["user", "-started_at", "-id"], name="episode_user_started_id"),
             models.Index(fields=["user", "local_date", "local_hour"], name="episode_user_local"),
             models.Index(fields=["user", "night"], name="episode_user_night"),
         ]
         constraints = [
             models.CheckConstraint(
-                condition=Q(intensity__gte=0, intensity__lte=MAX_INTENSITY),
+                condition=Q(intensity__isnull=True)
+                | Q(intensity__gte=0, intensity__lte=MAX_INTENSITY),
                 name="episode_intensity_0_10",
             ),
             models.CheckConstraint(
-                condition=Q(duration_seconds__gte=MIN_SECONDS, duration_seconds__lte=MAX_SECONDS),
+                condition=Q(duration_seconds__isnull=True)
+                | Q(duration_seconds__gte=MIN_SECONDS, duration_seconds__lte=MAX_SECONDS),
                 name="episode_duration_range",
             ),
+            # Episodes without a client_id never clash: NULLs are distinct in a unique index.
+            models.UniqueConstraint(fields=["user", "client_id"], name="episode_client_id_unique"),
             models.CheckConstraint(
                 condition=Q(fluid_ml__isnull=True) | Q(fluid_ml__lte=MAX_FLUID_ML),
                 name="episode_fluid_range",
@@ -411,6 +448,28 @@ class Episode(models.Model):
 
     def get_absolute_url(self):
         return reverse("episode_detail", args=[self.pk])
+
+    def save_once(self):
+        """Save this new episode, or return the one its tap saved before.
+
+        A second post of a tap (a double tap, a retry, a replay from the phone's queue) finds
+        the first; when two arrive at the same moment, the unique constraint decides.
+        """
+        if self.client_id is None:
+            self.save()
+            return self
+        try:
+            with transaction.atomic():
+                self.save()
+        except IntegrityError:
+            earlier = Episode.objects.owned_by(self.user_id).with_client_id(self.client_id)
+            if earlier is None:
+                raise
+            return earlier
+        return self
+
+    def undoable(self, now=None):
+        return (now or timezone.now()) - self.created_at <= UNDO_WINDOW
 
     def clean(self):
         if self.started_at is None:
@@ -441,7 +500,13 @@ class Episode(models.Model):
 
     @property
     def duration_display(self):
+        if self.duration_seconds is None:
+            return NOT_GIVEN
         return format_duration(self.duration_seconds)
+
+    @property
+    def pain_display(self):
+        return NOT_GIVEN if self.intensity is None else f"{self.intensity}/10"
 
     def location_labels(self):
         return self._meta.get_field("locations").labels(self.locations)

@@ -4,6 +4,9 @@ Pure functions over anything with an episode's attributes (local_date, local_hou
 duration_seconds, intensity, foot, locations, activity, triggers, symptoms, relief,
 relief_helped, fluid_ml), so every figure can be checked against a hand-made fixture. The
 views fetch a period's episodes with a single indexed query on (user, local_date).
+
+A length or pain that was not given (None) is left out of every median, mean and maximum:
+the figures say how many cramps they rest on instead of counting a guess.
 """
 
 import calendar
@@ -77,11 +80,15 @@ class Change:
         return f"{direction} {shown}"
 
 
+def given(values):
+    return [value for value in values if value is not None]
+
+
 def totals(episodes):
     """A period's cramps in figures; lengths and pain from the values given only. Cramp-free
     nights come from check-ins (diary.nights)."""
-    durations = [e.duration_seconds for e in episodes if e.duration_seconds is not None]
-    pains = [e.intensity for e in episodes if e.intensity is not None]
+    durations = given(episode.duration_seconds for episode in episodes)
+    pains = given(episode.intensity for episode in episodes)
     return {
         "episodes": len(episodes),
         "cramp_days": len({episode.local_date for episode in episodes}),
@@ -89,8 +96,9 @@ def totals(episodes):
         "longest_duration": max(durations) if durations else None,
         "mean_intensity": round(statistics.fmean(pains), 1) if pains else None,
         "worst_intensity": max(pains) if pains else None,
+        # How many cramps the length and pain figures rest on.
         "durations_given": len(durations),
-        "intensities_given": len(pains),
+        "pains_given": len(pains),
     }
 
 
@@ -111,8 +119,9 @@ def month_calendar(episodes, year, month):
     per_day = Counter(episode.local_date for episode in episodes)
     worst = {}
     for episode in episodes:
-        day = episode.local_date
-        worst[day] = max(worst.get(day, 0), episode.intensity)
+        if episode.intensity is not None:
+            day = episode.local_date
+            worst[day] = max(worst.get(day, 0), episode.intensity)
     highest = max(per_day.values(), default=0)
     weeks = []
     for week in calendar.Calendar().monthdatescalendar(year, month):
@@ -232,20 +241,23 @@ def figures(episodes, night):
 
 
 def year_months(day_rows, year):
-    """Twelve months from per-day rows of (local_date, count, intensity sum)."""
-    months = {m: {"episodes": 0, "cramp_days": 0, "intensity_sum": 0} for m in range(1, 13)}
-    for day, count, intensity_sum in day_rows:
+    """Twelve months from per-day rows of (local_date, count, pains given, pain sum)."""
+    months = {
+        m: {"episodes": 0, "cramp_days": 0, "pains": 0, "intensity_sum": 0} for m in range(1, 13)
+    }
+    for day, count, pains, intensity_sum in day_rows:
         month = months[day.month]
         month["episodes"] += count
         month["cramp_days"] += 1
-        month["intensity_sum"] += intensity_sum
+        month["pains"] += pains
+        month["intensity_sum"] += intensity_sum or 0
     return [
         {
             "month": date(year, number, 1),
             "episodes": month["episodes"],
             "cramp_days": month["cramp_days"],
-            "mean_intensity": round(month["intensity_sum"] / month["episodes"], 1)
-            if month["episodes"]
+            "mean_intensity": round(month["intensity_sum"] / month["pains"], 1)
+            if month["pains"]
             else None,
         }
         for number, month in months.items()

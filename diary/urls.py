@@ -10,8 +10,13 @@ register_converter(converters.NightConverter, "night")
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # At the root, so the service worker's scope is the whole site.
+    path("manifest.webmanifest", views.web_manifest, name="web_manifest"),
+    path("sw.js", views.service_worker, name="service_worker"),
+    path("offline/", views.offline, name="offline"),
     # Django's own, with limits per address (and per account for reset mails).
     path("accounts/login/", views.LoginView.as_view(), name="login"),
+    path("accounts/logout/", views.LogoutView.as_view(), name="logout"),
     path("accounts/login/passkey/", views.passkey_login, name="passkey_login"),
     path("accounts/login/two-step/", views.login_two_step, name="login_two_step"),
     path("accounts/passkeys/options/", views.passkey_options, name="passkey_options"),
@@ -57,6 +62,8 @@ urlpatterns = [
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
     path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),
+    path("diary/<episode:pk>/logged/", views.quick_logged, name="quick_logged"),
+    path("diary/<episode:pk>/undo/", views.episode_undo, name="episode_undo"),
     path("diary/<episode:pk>/edit/", views.episode_update, name="episode_update"),
     path("diary/<episode:pk>/delete/", views.episode_delete, name="episode_delete"),
 ]

@@ -1,3 +1,5 @@
+import functools
+import json
 import secrets
 import time
 from datetime import date, timedelta
@@ -8,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -19,15 +22,18 @@ from django.http import (
     StreamingHttpResponse,
 )
 from django.shortcuts import get_object_or_404, redirect, render, resolve_url
-from django.urls import reverse
+from django.template.loader import render_to_string
+from django.templatetags.static import static
+from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
 from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
+from django.views import csrf
 from django.views.decorators.http import require_POST, require_safe
 
-from . import advice, csvio, limits, nights, passkeys, patterns, stats
+from . import advice, csvio, limits, nights, passkeys, patterns, stats, taps
 from .forms import (
     AuthenticatorAppForm,
     CheckInForm,
@@ -49,6 +55,7 @@ from .forms import (
     SignupForm,
     YearCompareForm,
 )
+from .middleware import keep_signed_in
 from .models import (
     AuthenticatorApp,
     CheckIn,
@@ -64,6 +71,7 @@ from .vocabulary import (
     FIRST_YEAR,
     LAST_YEAR,
     NOTES_CUT,
+    UNDO_WINDOW,
     Factor,
     Location,
     last_night,
@@ -72,6 +80,10 @@ from .vocabulary import (
 )
 
 EPISODES_PER_PAGE = 25
+# A full log kept while signed out that no longer passes the form waits here to be corrected.
+UNSAVED_FORM = "unsaved_episode_form"
+# The logging forms, whose taps are kept through an expired session or a replaced CSRF token.
+LOGGING_FORMS = {"quick_log", "episode_create"}
 
 
 @login_not_required
@@ -104,7 +116,7 @@ def home(request):
                 else episodes.in_nights(last, last).count(),
             },
             "advice": recent_advice,
-            "quick_form": QuickLogForm(),
+            "quick_form": QuickLogForm(user=request.user),
             "locations": Location.choices,
             "recent": episodes[:5],
             "counts": counts,
@@ -127,16 +139,19 @@ SECOND_STEP_WAIT = 10 * 60
 
 
 def sign_in(request, user, remember):
-    """Sign the person in with a new session id, for as long as they chose.
+    """Sign the person in with a new session id, for as long as they chose, and save the cramps
+    they logged while signed out.
 
     Every way in goes through here: password, passkey, second step and sign-up. "Keep me signed
-    in" keeps the session for SESSION_COOKIE_AGE; without it the session ends when the browser
-    closes.
+    in" keeps the session for SESSION_COOKIE_AGE from its last day of use; without it the
+    session ends when the browser closes (diary.middleware). Returns where to see the last
+    cramp saved from before the sign-in, or None.
     """
     login(request, user, backend=BACKEND)
-    request.session.set_expiry(None if remember else 0)
+    keep_signed_in(request, remember)
     request.session[SIGNED_IN_AT] = time.time()
     request.session.pop(SECOND_STEP, None)
+    return save_kept_taps(request)
 
 
 def recently_signed_in(request):
@@ -185,8 +200,7 @@ class LoginView(auth_views.LoginView):
                 "since": time.time(),
             }
             return redirect("login_two_step")
-        sign_in(request, user, remember)
-        return redirect(self.get_success_url())
+        return redirect(sign_in(request, user, remember) or self.get_success_url())
 
 
 def second_step_user(request):
@@ -222,7 +236,7 @@ def login_two_step(request):
             limits.give_back(limits.LOGIN_FAILURES, address)
             limits.give_back(limits.SECOND_STEP_FAILURES, account)
             waiting = request.session[SECOND_STEP]
-            sign_in(request, user, waiting["remember"])
+            saved_at = sign_in(request, user, waiting["remember"])
             if form.used == "recovery code":
                 left = RecoveryCode.objects.filter(user=user).count()
                 messages.warning(
@@ -230,7 +244,7 @@ def login_two_step(request):
                     f"You used a recovery code; {left} left. Each works once: you can get new "
                     "ones on your security page.",
                 )
-            return redirect(waiting["next"])
+            return redirect(saved_at or waiting["next"])
         if form.failed():
             limits.record_failure(request, user.get_username())
     return render(
@@ -307,8 +321,110 @@ def passkey_login(request):
             },
         )
     limits.give_back(limits.LOGIN_FAILURES, address)
-    sign_in(request, passkey.user, bool(request.POST.get("remember")))
-    return redirect(safe_next(request, next_url))
+    saved_at = sign_in(request, passkey.user, bool(request.POST.get("remember")))
+    return redirect(saved_at or safe_next(request, next_url))
+
+
+class LogoutView(auth_views.LogoutView):
+    """Django's sign-out, asking the browser to drop its cache of the person's pages.
+
+    The page's script also empties the service worker's copy of the home page and forgets
+    whose the phone's queue is (static/js/app.js).
+    """
+
+    def post(self, request, *args, **kwargs):
+        response = super().post(request, *args, **kwargs)
+        response.headers["Clear-Site-Data"] = '"cache"'
+        return response
+
+
+def save_kept_taps(request):
+    """Save the logging forms kept while the person was signed out (diary.taps).
+
+    Each is saved once, at the time of its tap, and the person is told; returns where to go
+    to see the last one saved, or None.
+    """
+    user = request.user
+    profile = Profile.objects.for_user(user)
+    go_to = None
+    with timezone.override(profile.zone):
+        for form_name, data, posted_at in taps.take(request):
+            episode = Episode.objects.owned_by(user).with_client_id(data.get("client_id"))
+            if form_name == "quick":
+                form = QuickLogForm(data, user=user, tapped_at=posted_at)
+            else:
+                form = EpisodeForm(data, profile=profile, instance=Episode(user=user))
+            if episode is None and form.is_valid():
+                episode = form.save()
+            if episode is not None:
+                when = f"{episode.local_started_at:%H:%M}"
+                messages.success(request, f"Saved the cramp you logged at {when}.")
+                go_to = episode_after_tap(episode, form_name)
+            elif form_name == "full" and not form.has_error("owner"):
+                request.session[UNSAVED_FORM] = dict(data.lists())
+                messages.warning(
+                    request, "The cramp you logged while signed out needs a correction."
+                )
+                go_to = reverse("episode_create")
+            else:
+                error = next(iter(form.errors.values()))[0]
+                messages.error(request, f"A cramp you logged while signed out: {error}")
+    return go_to
+
+
+def episode_after_tap(episode, form_name):
+    if form_name == "quick":
+        return reverse("quick_logged", args=[episode.pk])
+    return episode.get_absolute_url()
+
+
+def wants_json(request):
+    """A tap sent by the page's script (static/js/taps.js) rather than by the form itself."""
+    return request.headers.get("Accept", "").startswith("application/json")
+
+
+def keep_until_signed_in(request, form_name, next_url):
+    """A logging form posted after the session ended: kept until the person signs in."""
+    if wants_json(request):
+        # The script keeps the tap on the phone and posts the form itself, to come here.
+        return JsonResponse({"login": resolve_url(settings.LOGIN_URL)}, status=401)
+    if request.method == "POST":
+        if taps.keep(request, form_name):
+            messages.info(
+                request,
+                "You were signed out, so your cramp is not in your diary yet. It is kept: "
+                "sign in and it is saved at the time you logged it.",
+            )
+        else:
+            messages.warning(
+                request, "You were signed out, so your cramp was not saved. Sign in and log it."
+            )
+    return redirect_to_login(next_url)
+
+
+@login_not_required
+def csrf_failure(request, reason=""):
+    """Django's refusal of a form without a valid CSRF token, but never for a tap.
+
+    Signing in again in another tab replaces the token that a page left open overnight
+    holds. For the two logging forms, the browser's own word that the post comes from a page
+    of this site stands in for the token: Django has checked the Origin header, and
+    Sec-Fetch-Site is set by the browser, which no page can change. Every other form, and
+    every browser that does not send both, gets the refusal.
+    """
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        match = None
+    if (
+        match is not None
+        and match.url_name in LOGGING_FORMS
+        and reason.startswith(("CSRF cookie", "CSRF token"))
+        and "Origin" in request.headers
+        and request.headers.get("Sec-Fetch-Site") == "same-origin"
+    ):
+        return match.func(request, *match.args, **match.kwargs)
+    return csrf.csrf_failure(request, reason)
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -338,10 +454,13 @@ def signup(request):
         return limits.too_many(request, limits.SIGNUPS)
     if valid:
         user = form.save()
-        Profile.objects.create(user=user)
+        zone = form.cleaned_data["time_zone"]
+        Profile.objects.create(user=user, time_zone=zone)
         sign_in(request, user, remember=True)
         messages.success(
-            request, "Welcome! Set your time zone so cramps are logged at the right time."
+            request,
+            f"Welcome! Cramps are logged in {zone.replace('_', ' ')} time; your profile can "
+            "change that, and add what helps match your cramps to their causes.",
         )
         return redirect("profile")
     return render(request, "registration/signup.html", {"form": form})
@@ -356,19 +475,85 @@ def profile(request):
     return render(request, "diary/profile_form.html", {"form": form})
 
 
-@require_POST
+@login_not_required
 def quick_log(request):
-    form = QuickLogForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, "Pick which foot and where the cramp is, then try again.")
-        return redirect("home")
-    episode = form.save(request.user, Profile.objects.for_user(request.user))
-    messages.success(
+    if not request.user.is_authenticated:
+        return keep_until_signed_in(request, "quick", reverse("home"))
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    # A tap saved before (a double tap, a retry, a replay) is answered as it was the first time.
+    episode = Episode.objects.owned_by(request.user).with_client_id(request.POST.get("client_id"))
+    if episode is None:
+        form = QuickLogForm(request.POST, user=request.user)
+        if not form.is_valid():
+            return refuse_tap(request, form)
+        episode = form.save()
+    url = reverse("quick_logged", args=[episode.pk])
+    if wants_json(request):
+        return JsonResponse({"episode": episode.pk, "url": url})
+    return redirect(url)
+
+
+def refuse_tap(request, form):
+    if "logged_at" in form.errors or "owner" in form.errors:
+        message = (form.errors.get("owner") or form.errors["logged_at"])[0]
+    else:
+        message = "Pick which foot and where the cramp is, then try again."
+    if wants_json(request):
+        # 409: the tap is fine but belongs to another account; the phone keeps it for them.
+        return JsonResponse({"error": message}, status=409 if form.has_error("owner") else 400)
+    messages.error(request, message)
+    return redirect("home")
+
+
+def quick_logged(request, pk):
+    """One screen after a quick log: what was logged and when, undo, details, relief now."""
+    episode = get_object_or_404(Episode.objects.owned_by(request.user), pk=pk)
+    profile = Profile.objects.for_user(request.user)
+    return render(
         request,
-        f"Cramp logged at {timezone.localtime(episode.started_at):%H:%M}. "
-        "Add how long it lasted and what you were doing, if you can.",
+        "diary/quick_logged.html",
+        {
+            "episode": episode,
+            "undo_until": episode.created_at + UNDO_WINDOW if episode.undoable() else None,
+            "tips": advice.relief_now(episode, profile),
+        },
     )
-    return redirect("episode_update", pk=episode.pk)
+
+
+def episode_undo(request, pk):
+    episode = get_object_or_404(Episode.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's episode is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    if not episode.undoable():
+        messages.info(
+            request,
+            f"It is more than {UNDO_WINDOW.seconds // 60} minutes since this cramp was logged, "
+            "so it cannot be undone. You can delete it here.",
+        )
+        return redirect("episode_delete", pk=pk)
+    episode.delete()
+    messages.success(request, "Undone: that cramp is not in your diary.")
+    return redirect("home")
+
+
+# An id no episode has, standing in for each row's own in one reversed address.
+ANY_EPISODE = 999_999_999_999_999_999
+
+
+def episode_url_maker():
+    """A function from an episode's id to its page's address, with one reverse() for a page
+    of rows instead of one a row (they were a third of a row's cost)."""
+    prefix, _any, suffix = reverse("episode_detail", args=[ANY_EPISODE]).partition(str(ANY_EPISODE))
+    return lambda pk: f"{prefix}{pk}{suffix}"
+
+
+@functools.cache
+def unfiltered_form():
+    """The filter form as everyone first sees it, rendered once per process: its widgets'
+    templates cost as much as a third of the page's rows."""
+    return render_to_string("diary/includes/episode_filters.html", {"filters": EpisodeFilterForm()})
 
 
 def episode_list(request):
@@ -378,13 +563,24 @@ def episode_list(request):
         episodes = filters.filter(episodes)
     page = Paginator(episodes, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
     top = advice.top_causes(page.object_list, Profile.objects.for_user(request.user))
-    rows = [(episode, top[episode.pk]) for episode in page.object_list]
+    cause_urls = {cause: cause.get_absolute_url() for cause in set(top.values()) if cause}
+    detail_url = episode_url_maker()
+    rows = [
+        (episode, detail_url(episode.pk), top[episode.pk], cause_urls.get(top[episode.pk]))
+        for episode in page.object_list
+    ]
     query = request.GET.copy()
     query.pop("page", None)
     return render(
         request,
         "diary/episode_list.html",
-        {"filters": filters, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "filters": filters,
+            "unfiltered_form": unfiltered_form(),
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -421,10 +617,16 @@ def own_links(user, episode):
     return [link for link in links if link.factor in present and link.verdict == stats.MORE]
 
 
+@login_not_required
 def episode_create(request):
+    if not request.user.is_authenticated:
+        return keep_until_signed_in(request, "full", reverse("episode_create"))
     profile = Profile.objects.for_user(request.user)
-    form = EpisodeForm(request.POST or None, profile=profile, instance=Episode(user=request.user))
-    if form.is_valid():
+    # A form kept while signed out that needs a correction comes back with its errors.
+    unsaved = request.session.pop(UNSAVED_FORM, None) if request.method == "GET" else None
+    data = request.POST if request.method == "POST" else unsaved and taps.form_data(unsaved)
+    form = EpisodeForm(data or None, profile=profile, instance=Episode(user=request.user))
+    if request.method == "POST" and form.is_valid():
         episode = form.save()
         messages.success(request, "Cramp logged.")
         return redirect(episode)
@@ -529,8 +731,8 @@ def year(request, year):
     day_rows = (
         episodes.between(date(year, 1, 1), date(year, 12, 31))
         .values("local_date")
-        .annotate(count=Count("pk"), intensity=Sum("intensity"))
-        .values_list("local_date", "count", "intensity")
+        .annotate(count=Count("pk"), pains=Count("intensity"), intensity=Sum("intensity"))
+        .values_list("local_date", "count", "pains", "intensity")
         .order_by()
     )
     months = patterns.year_months(day_rows, year)
@@ -976,9 +1178,8 @@ def episode_import(request):
     if not form.is_valid():
         return render(request, "diary/episode_import.html", {"form": form})
     result = form.cleaned_data["file"]
-    starts = [values["started_at"] for _line, values in result.rows]
     new, duplicates = csvio.split_duplicates(
-        result.rows, Episode.objects.owned_by(request.user).start_times_among(starts)
+        result.rows, known_rows(request.user, [values for _line, values in result.rows])
     )
     token = None
     if new and not result.errors:
@@ -998,6 +1199,18 @@ def episode_import(request):
             "preview": [Episode(**values) for values in new[:IMPORT_PREVIEW_ROWS]],
             "token": token,
         },
+    )
+
+
+def known_rows(user, rows):
+    """The person's episodes that rows of an import may repeat, as CSV columns."""
+    starts = [values["started_at"] for values in rows]
+    client_ids = [values["client_id"] for values in rows if values["client_id"]]
+    return (
+        Episode.objects.owned_by(user)
+        .may_repeat(starts, client_ids)
+        .values(*csvio.COLUMNS)
+        .iterator(chunk_size=2000)
     )
 
 
@@ -1021,9 +1234,9 @@ def episode_import_confirm(request):
             )
             return redirect("episode_list")
         pending.delete()
-        episodes = [Episode(user=user, **csvio.from_stored(row)) for row in pending.rows]
-        taken = Episode.objects.owned_by(user).start_times_among([e.started_at for e in episodes])
-        episodes = [episode for episode in episodes if episode.started_at not in taken]
+        rows = [csvio.from_stored(row) for row in pending.rows]
+        new, _duplicates = csvio.split_duplicates(enumerate(rows), known_rows(user, rows))
+        episodes = [Episode(user=user, **values) for values in new]
         for episode in episodes:
             # bulk_create skips save(), which fills these.
             episode.set_local_fields()
@@ -1141,3 +1354,75 @@ def checkin_export(request):
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": content_disposition_header(True, filename)},
     )
+
+
+# Static files the service worker keeps, so the home page works without a connection.
+OFFLINE_FILES = [
+    "bootstrap/css/bootstrap.min.css",
+    "bootstrap/js/bootstrap.bundle.min.js",
+    "css/app.css",
+    "css/print.css",
+    "js/theme.js",
+    "js/taps.js",
+    "js/app.js",
+    "img/favicon.svg",
+    "img/icon-192.png",
+]
+
+
+@login_not_required
+def web_manifest(request):
+    """What a phone needs to put cramplog on its home screen and open it like an app."""
+    icons = [
+        {"src": static("img/icon-192.png"), "sizes": "192x192", "type": "image/png"},
+        {"src": static("img/icon-512.png"), "sizes": "512x512", "type": "image/png"},
+        {
+            "src": static("img/icon-maskable-512.png"),
+            "sizes": "512x512",
+            "type": "image/png",
+            "purpose": "maskable",
+        },
+    ]
+    manifest = {
+        "name": "cramplog: foot cramp diary",
+        "short_name": "cramplog",
+        "description": "A private diary for foot cramps: log one in two taps, day or night.",
+        "id": "/",
+        "start_url": "/",
+        "scope": "/",
+        "display": "standalone",
+        "background_color": "#ffffff",
+        "theme_color": "#0d6efd",
+        "icons": icons,
+    }
+    return JsonResponse(
+        manifest,
+        content_type="application/manifest+json",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@login_not_required
+def service_worker(request):
+    """The service worker (static/js/worker.js), from the site's root so it serves every page.
+
+    Written here so that it names the static files by their hashed names: a release that
+    changes any of them changes this script, and browsers then install the new worker.
+    """
+    lines = [
+        "// cramplog's service worker; diary.views.service_worker writes these lines.",
+        f"const OFFLINE_FILES = {json.dumps([static(name) for name in OFFLINE_FILES])};",
+        f"const OFFLINE_PAGE = {json.dumps(reverse('offline'))};",
+        f"importScripts({json.dumps(static('js/taps.js'))}, {json.dumps(static('js/worker.js'))});",
+    ]
+    return HttpResponse(
+        "\n".join(lines) + "\n",
+        content_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache"},
+    )
+
+
+@login_not_required
+def offline(request):
+    """What the service worker shows for a page it cannot fetch or keep: the same for everyone."""
+    return render(request, "offline.html")

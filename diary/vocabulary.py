@@ -21,6 +21,11 @@ MAX_NOTES = 2_000
 FIRST_YEAR, LAST_YEAR = 1900, 9998
 # A phone's clock may run a little ahead of the server's.
 FUTURE_GRACE = timedelta(minutes=5)
+# A quick log kept on a phone without a connection is saved at the time of its tap when it
+# arrives within a week; an older one is refused, with a message, rather than guessed at.
+MAX_TAP_AGE = timedelta(days=7)
+# A quick log can be undone this long after it was saved; later, it is deleted like any cramp.
+UNDO_WINDOW = timedelta(minutes=10)
 ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
 # The report's table cuts notes to about this many characters, with "…".
 NOTES_CUT = 120
@@ -35,6 +40,12 @@ MAX_CHECKIN_NOTES = 500
 # come before the cramps they are compared with.
 NIGHT_TURNS_AT_HOUR = 12
 FIRST_NIGHT = date(FIRST_YEAR, 1, 1)
+
+
+class Theme(models.TextChoices):
+    AUTO = "auto", "As the phone or computer is set"
+    LIGHT = "light", "Light"
+    DARK = "dark", "Dark"
 
 
 class FluidUnit(models.TextChoices):

@@ -14,7 +14,15 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import AuthenticatorApp, CheckIn, Passkey, Profile, RecoveryCode, ShareLink
+from diary.models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    Profile,
+    RecoveryCode,
+    ShareLink,
+)
 from diary.views import SIGNED_IN_AT
 from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
@@ -103,6 +111,19 @@ def make_diary(user, now=None):
         )
         for n, started_at in enumerate(started for started in earlier if started < now)
     ]
+    # Logged with a quick tap in the night: how long and how much it hurt not given.
+    episodes.append(
+        EpisodeFactory(
+            user=user,
+            started_at=now - timedelta(hours=3),
+            foot="left",
+            locations=["heel"],
+            duration_seconds=None,
+            intensity=None,
+            fluid_ml=None,
+            activity="",
+        )
+    )
     newest = EpisodeFactory(
         user=user,
         started_at=now - timedelta(hours=1),
@@ -193,11 +214,14 @@ def signed_in_pages(episode):
     today = timezone.localdate()
     month = episode.local_date
     previous = month.replace(day=1) - timedelta(days=1)
+    tapped = Episode.objects.filter(user=episode.user, intensity__isnull=True).first()
     return [
         "/",
         "/diary/",
         "/diary/new/",
+        f"/diary/{tapped.pk}/",
         f"/diary/{episode.pk}/",
+        f"/diary/{episode.pk}/logged/",
         f"/diary/{episode.pk}/edit/",
         f"/diary/{episode.pk}/delete/",
         f"/diary/{month:%Y/%m}/",
@@ -246,6 +270,7 @@ def anonymous_pages():
         "/accounts/password_reset/done/",
         "/accounts/reset/MQ/set-password/",
         "/accounts/reset/done/",
+        "/offline/",
         MISSING_PAGE,
         f"/share/{SHARE_TOKEN}/",
         MISSING_SHARE,

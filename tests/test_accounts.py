@@ -31,8 +31,29 @@ def test_signing_up_creates_the_account_with_a_profile_and_signs_in(client, db):
     assert user.check_password(PASSWORD)
     profile = Profile.objects.get(user=user)
     assert (profile.time_zone, profile.fluid_unit, profile.birth_year) == ("UTC", "ml", None)
+    assert profile.theme == "auto"
     assert signed_in_user_id(client) == str(user.pk)
-    assert "Set your time zone" in client.get("/accounts/profile/").content.decode()
+    assert "Cramps are logged in UTC time" in client.get("/accounts/profile/").content.decode()
+
+
+def test_signing_up_keeps_the_time_zone_the_browser_gave(client, db):
+    response = client.post("/accounts/signup/", {**SIGNUP, "time_zone": "America/Los_Angeles"})
+
+    assert response.status_code == 302
+    assert Profile.objects.get(user__username="newcomer").time_zone == "America/Los_Angeles"
+    page = client.get("/accounts/profile/").content.decode()
+    assert "Cramps are logged in America/Los Angeles time" in page
+
+
+def test_the_sign_up_form_shows_an_editable_time_zone_for_the_script_to_fill(client, db):
+    page = Page(client.get("/accounts/signup/"))
+
+    select = page.by_id("id_time_zone")
+    assert select["tag"] == "select"
+    assert select["attrs"]["data-fill"] == "time-zone"
+    assert "disabled" not in select["attrs"]
+    labels = page.all_with("label", **{"for": "id_time_zone"})
+    assert ["".join(label["text"]).strip() for label in labels] == ["Your time zone"]
 
 
 def test_signing_up_without_an_email_works(client, db):
@@ -55,6 +76,8 @@ def test_signing_up_without_an_email_works(client, db):
         ({"username": "owner"}, "username", "A user with that username already exists."),
         ({"username": "no spaces allowed"}, "username", "Enter a valid username."),
         ({"email": "not-an-email"}, "email", "Enter a valid email address."),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone", "Select a valid choice."),
+        ({"time_zone": "../../etc/passwd"}, "time_zone", "Select a valid choice."),
     ],
 )
 def test_a_bad_sign_up_says_what_is_wrong_and_creates_nobody(
@@ -228,6 +251,7 @@ PROFILE = {
     "conditions": ["diabetes", "neuropathy"],
     "medications": ["statin", "diuretic"],
     "pregnant": "on",
+    "theme": "dark",
 }
 
 
@@ -238,6 +262,11 @@ def test_the_profile_form_has_the_documented_field_names(owner_client):
     assert page.by_id("id_birth_year")["attrs"]["name"] == "birth_year"
     assert page.by_id("id_pregnant")["attrs"]["name"] == "pregnant"
     assert page.by_id("id_fluid_unit")["attrs"]["name"] == "fluid_unit"
+    assert {e["attrs"]["value"] for e in page.all_with("input", name="theme")} == {
+        "auto",
+        "light",
+        "dark",
+    }
     options = {e["attrs"].get("value") for e in page.all_with("option")}
     assert {"ml", "glass", "floz", "Europe/Berlin", "Pacific/Auckland"} <= options
     assert {e["attrs"]["value"] for e in page.all_with("input", name="conditions")} == {
@@ -269,13 +298,16 @@ def test_the_profile_is_saved_with_every_field(owner_client, owner):
     assert profile.conditions == ["diabetes", "neuropathy"]
     assert profile.medications == ["diuretic", "statin"]
     assert profile.pregnant is True
+    assert profile.theme == "dark"
     assert "Your profile is saved." in owner_client.get("/accounts/profile/").content.decode()
 
 
 def test_the_profile_can_be_cleared_back_to_nothing(owner_client, owner):
     owner_client.post("/accounts/profile/", PROFILE)
 
-    owner_client.post("/accounts/profile/", {"time_zone": "UTC", "fluid_unit": "ml"})
+    owner_client.post(
+        "/accounts/profile/", {"time_zone": "UTC", "fluid_unit": "ml", "theme": "auto"}
+    )
 
     profile = Profile.objects.get(user=owner)
     assert profile.birth_year is None

@@ -1,5 +1,6 @@
 import csv
 import io
+import uuid
 import zoneinfo
 from datetime import UTC, date, datetime, timedelta
 
@@ -20,6 +21,8 @@ HEADER = (
     "started_at,duration_seconds,foot,locations,intensity,fluid_ml,activity,triggers,"
     "symptoms,relief,relief_helped,notes"
 )
+# The export adds the client_id of cramps logged with a tap; a file need not have it.
+EXPORT_HEADER = f"{HEADER},client_id"
 AUCKLAND = zoneinfo.ZoneInfo("Pacific/Auckland")
 LOS_ANGELES = zoneinfo.ZoneInfo("America/Los_Angeles")
 BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
@@ -74,6 +77,13 @@ def csv_file(*rows, header=HEADER):
 
 def set_zone(user, name):
     Profile.objects.filter(user=user).update(time_zone=name)
+
+
+def in_diary(user, started_at, **fields):
+    """An episode as the row `<started_at>,90,left,arch,5,,,,,,,` describes it."""
+    row = {"duration_seconds": 90, "foot": "left", "locations": ["arch"], "intensity": 5}
+    row.update(fluid_ml=None, activity="")
+    return EpisodeFactory(user=user, started_at=started_at, **{**row, **fields})
 
 
 # Who may use them
@@ -140,12 +150,12 @@ def test_the_export_is_a_utf8_csv_attachment_with_a_bom_and_the_exact_header(own
     )
     assert body.startswith(b"\xef\xbb\xbf")
     text = body.decode("utf-8")
-    assert text.removeprefix("\ufeff").split("\r\n")[0] == HEADER
+    assert text.removeprefix("\ufeff").split("\r\n")[0] == EXPORT_HEADER
     assert "Krämpfe à minuit" in text
 
 
 def test_an_empty_diary_exports_just_the_header(owner_client):
-    assert export(owner_client) == f"\ufeff{HEADER}\r\n"
+    assert export(owner_client) == f"\ufeff{EXPORT_HEADER}\r\n"
 
 
 def test_each_cell_is_written_as_the_form_fields_are_named(owner_client, owner):
@@ -180,6 +190,7 @@ def test_each_cell_is_written_as_the_form_fields_are_named(owner_client, owner):
         "relief": "stretch;massage",
         "relief_helped": "partly",
         "notes": 'Line one, "quoted"\nline two',
+        "client_id": "",
     }
 
 
@@ -439,7 +450,7 @@ def test_a_second_confirmation_that_finds_its_rows_already_imported_adds_nothing
     # again inside the transaction.
     row = "2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,"
     preview = upload(owner_client, csv_file(row))
-    EpisodeFactory(user=owner, started_at=datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
+    in_diary(owner, datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
 
     confirm(owner_client, preview)
 
@@ -457,14 +468,14 @@ def test_only_the_latest_preview_can_be_confirmed(owner_client, owner):
 
 
 def test_duplicates_of_the_diary_and_within_the_file_are_skipped(owner_client, owner):
-    EpisodeFactory(user=owner, started_at=datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
+    in_diary(owner, datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN), notes="already in the diary")
     preview = upload(
         owner_client,
         csv_file(
             "2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,already in the diary",
-            "2026-01-05T21:10:00Z,60,right,heel,2,,,,,,,same moment in UTC",
+            "2026-01-05T21:10:00Z,90,left,arch,5,,,,,,,already in the diary",
             "2026-01-06T07:00:00+01:00,30,right,heel,3,,,,,,,new",
-            "2026-01-06 07:00,45,left,toes,4,,,,,,,same as the line above",
+            "2026-01-06 07:00,30,right,heel,3,,,,,,,new",
             "2026-01-07T07:00:00+01:00,30,right,heel,3,,,,,,,new too",
         ),
     )
@@ -473,12 +484,90 @@ def test_duplicates_of_the_diary_and_within_the_file_are_skipped(owner_client, o
     assert "<strong>2</strong> cramps will be added." in content
     assert "<strong>3</strong> duplicates skipped" in content
     confirm(owner_client, preview)
-    notes = set(Episode.objects.filter(user=owner).values_list("notes", flat=True))
-    assert notes == {"", "new", "new too"}
+    notes = sorted(Episode.objects.filter(user=owner).values_list("notes", flat=True))
+    assert notes == ["already in the diary", "new", "new too"]
+
+
+def test_two_different_cramps_in_the_same_minute_are_two_cramps(owner_client, owner):
+    in_diary(owner, datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
+    preview = upload(
+        owner_client,
+        csv_file(
+            "2026-01-05T22:10:00+01:00,90,right,arch,5,,,,,,,",
+            "2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,the other foot was first",
+            "2026-01-05T22:10:00+01:00,,left,toes,,,,,,,,",
+            "2026-01-05T22:10:00+01:00,,left,toes,7,,,,,,,",
+        ),
+    )
+
+    assert "<strong>4</strong> cramps will be added." in preview.content.decode()
+    confirm(owner_client, preview)
+    assert Episode.objects.filter(user=owner).count() == 5
+
+
+def test_a_row_with_the_client_id_of_a_cramp_in_the_diary_is_that_cramp(owner_client, owner):
+    tapped = in_diary(
+        owner,
+        datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN),
+        client_id=uuid.UUID("0b5c9c1e-6a43-4f43-9a8a-3f0f7c7d2b11"),
+    )
+    preview = upload(
+        owner_client,
+        csv_file(
+            # Edited in a spreadsheet since the export: still the same cramp.
+            "2026-01-05T22:12:00+01:00,120,left,arch,6,,,,,,,longer than I thought,"
+            f"{tapped.client_id}",
+            "2026-01-08T07:00:00+01:00,,right,heel,,,,,,,,,9d3f9a66-3b55-4b1e-a0f1-5f2cbb0bd5a8",
+            "2026-01-09T07:00:00+01:00,,right,heel,,,,,,,,,9d3f9a66-3b55-4b1e-a0f1-5f2cbb0bd5a8",
+            header=EXPORT_HEADER,
+        ),
+    )
+
+    content = preview.content.decode()
+    assert "<strong>1</strong> cramp will be added." in content
+    assert "<strong>2</strong> duplicates skipped" in content
+    confirm(owner_client, preview)
+    added = Episode.objects.get(user=owner, local_date=date(2026, 1, 8))
+    assert added.client_id == uuid.UUID("9d3f9a66-3b55-4b1e-a0f1-5f2cbb0bd5a8")
+    assert (added.duration_seconds, added.intensity) == (None, None)
+    assert Episode.objects.get(pk=tapped.pk).notes == ""
+
+
+def test_a_client_id_that_is_not_one_is_refused(owner_client):
+    response = upload(
+        owner_client,
+        csv_file("2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,,tap-1", header=EXPORT_HEADER),
+    )
+
+    assert response.context["result"].errors == [
+        (
+            2,
+            "client_id",
+            "“tap-1” is not a client_id as cramplog writes them. Leave the cell empty.",
+        )
+    ]
+
+
+def test_a_cramp_logged_without_length_or_pain_exports_them_empty_and_imports_back(
+    owner_client, owner, stranger
+):
+    in_diary(
+        owner, datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN), duration_seconds=None, intensity=None
+    )
+    exported = export(owner_client)
+    (row,) = rows_of(exported)
+    assert (row["duration_seconds"], row["intensity"]) == ("", "")
+
+    stranger_client = Client()
+    stranger_client.force_login(stranger, backend=BACKEND)
+    confirm(stranger_client, upload(stranger_client, exported.removeprefix(csvio.BOM)))
+
+    episode = Episode.objects.get(user=stranger)
+    assert (episode.duration_seconds, episode.intensity) == (None, None)
 
 
 def test_a_file_of_only_duplicates_offers_nothing_to_import(owner_client, owner):
-    EpisodeFactory(user=owner, started_at=datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
+    in_diary(owner, datetime(2026, 1, 5, 22, 10, tzinfo=BERLIN))
 
     response = upload(owner_client, csv_file("2026-01-05T22:10:00+01:00,90,left,arch,5,,,,,,,"))
 

@@ -165,7 +165,6 @@ NEXT_YEAR = timezone.now().year + 1
     [
         ("intensity", "11", "Select a valid choice. 11 is not one of the available choices."),
         ("intensity", "-1", "Select a valid choice."),
-        ("intensity", "", "This field is required."),
         ("started_at", f"{NEXT_YEAR}-03-01T10:00", "A cramp cannot start in the future."),
         ("started_at", "yesterday", "Enter a valid date/time."),
         ("started_at", "2026-13-45T25:61", "Enter a valid date/time."),
@@ -174,7 +173,6 @@ NEXT_YEAR = timezone.now().year + 1
         ("duration", "abc", "Enter a duration such as 90 s, 1:30, 2 min or 1 h 5 min."),
         ("duration", "15 days", "Enter a duration of at most 14 days."),
         ("duration", "0 s", "A cramp lasts at least 1 second."),
-        ("duration", "", "This field is required."),
         ("notes", "x" * 5000, "Ensure this value has at most 2000 characters (it has 5000)."),
         ("foot", "middle", "Select a valid choice. middle is not one of the available choices."),
         ("foot", None, "This field is required."),
@@ -291,9 +289,17 @@ def test_an_empty_post_shows_every_required_field_as_missing(owner_client):
 
     page = Page(response)
     assert response.status_code == 200
-    for field in ["started_at", "duration", "foot", "locations", "intensity"]:
+    for field in ["started_at", "foot", "locations"]:
         assert "This field is required." in page.field_error(field)
     assert not Episode.objects.exists()
+
+
+def test_how_long_and_how_much_it_hurt_may_be_left_not_given(owner_client):
+    response = post_episode(owner_client, duration="", intensity=None)
+
+    episode = Episode.objects.get()
+    assert response.status_code == 302
+    assert (episode.duration_seconds, episode.intensity) == (None, None)
 
 
 # Time zones: episodes are entered, grouped and shown in the person's own time zone
@@ -358,24 +364,26 @@ def test_saving_an_episode_in_code_fills_its_local_fields(db):
 # Quick log
 
 
-def test_quick_log_records_a_cramp_now_with_defaults_and_offers_to_add_details(owner_client, owner):
+def test_quick_log_records_a_cramp_now_with_nothing_made_up_and_shows_what_was_logged(
+    owner_client, owner
+):
     before = timezone.now()
 
     response = owner_client.post("/diary/quick/", {"foot": "left", "locations": "heel"})
 
     episode = Episode.objects.get()
     assert response.status_code == 302
-    assert response["Location"] == f"/diary/{episode.pk}/edit/"
+    assert response["Location"] == f"/diary/{episode.pk}/logged/"
     assert episode.user == owner
     assert episode.foot == "left"
     assert episode.locations == ["heel"]
-    assert before - timedelta(minutes=1) <= episode.started_at <= timezone.now()
+    assert before - timedelta(seconds=1) <= episode.started_at <= timezone.now()
     assert episode.time_zone == "Europe/Berlin"
-    assert episode.duration_seconds == 60
-    assert episode.intensity == 5
+    assert episode.duration_seconds is None
+    assert episode.intensity is None
     assert episode.local_date == timezone.localtime(episode.started_at, owner.profile.zone).date()
     follow = owner_client.get(response["Location"])
-    assert "Cramp logged at" in follow.content.decode()
+    assert "Logged: left foot, heel" in follow.content.decode()
 
 
 def test_quick_log_only_answers_post(owner_client):

@@ -60,7 +60,7 @@ def test_a_months_totals_are_counted_by_hand():
         "mean_intensity": 6.0,
         "worst_intensity": 8,
         "durations_given": 3,
-        "intensities_given": 3,
+        "pains_given": 3,
     }
 
 

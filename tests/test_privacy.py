@@ -187,6 +187,7 @@ def test_the_export_is_a_json_file_with_the_profile_and_every_episode(owner_clie
         "conditions": ["diabetes"],
         "medications": [],
         "pregnant": False,
+        "theme": "auto",
         "two_step": False,
     }
     assert [e["id"] for e in data["episodes"]] == [second.pk, first.pk]

@@ -309,7 +309,7 @@ def test_any_query_parameters_answer_without_an_error(owner_client, owner, path,
         b"".join(response.streaming_content)
 
 
-def csv_file(rows, header=csvio.COLUMNS):
+def csv_file(rows, header=csvio.CRAMP_COLUMNS):
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(header)

@@ -51,6 +51,9 @@ PUBLIC_NAMES = {
     "admin_login",
     # A report for whoever holds the link; tests/test_share_links.py checks what it shows.
     "share",
+    "web_manifest",
+    "service_worker",
+    "offline",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
@@ -60,6 +63,7 @@ STAFF_NAMES = {"admin_view_on_site"}
 POST_ONLY = {
     "diary/quick/",
     "diary/shares/<share:pk>/revoke/",
+    "diary/<episode:pk>/undo/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
     "accounts/security/passkeys/add/",
@@ -152,6 +156,7 @@ def post_data(episode):
         "notes": "changed by someone else",
         "time_zone": "Asia/Tokyo",
         "fluid_unit": "floz",
+        "theme": "dark",
         "password": PASSWORD,
         "old_password": PASSWORD,
         "new_password1": "a brand new long password",

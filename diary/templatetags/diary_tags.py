@@ -81,3 +81,15 @@ def fluids(profile, ml):
 def percent(share):
     """A share from 0 to 1 as a whole percentage; empty when there is none."""
     return "" if share is None else f"{round(100 * share)}%"
+
+
+@register.filter
+def zone_name(key):
+    """A time zone as people read it: "America/Los Angeles", or "UTC−08:00" for a fixed one.
+
+    Etc/GMT zones count the POSIX way round: Etc/GMT+8 is eight hours behind UTC.
+    """
+    if key.startswith("Etc/GMT") and key[7:]:
+        hours = -int(key[7:])
+        return f"UTC{'+' if hours >= 0 else '−'}{abs(hours):02d}:00"
+    return key.replace("_", " ")

@@ -28,6 +28,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"viewport": {"width": 1280, "height": 800}}
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True}
+# A larger phone, held at 3 a.m.: most phones are from 360 to 390 CSS px wide.
+PHONE_390 = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
 # Package scope: the browser and Playwright's event loop stop once the browser tests are

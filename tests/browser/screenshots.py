@@ -1,4 +1,5 @@
-"""`make screenshots`: the main pages on a phone and a desktop, into docs/screenshots/.
+"""`make screenshots`: the main pages on a phone (light and dark) and a desktop, into
+docs/screenshots/.
 
 Not part of the test suite (the file name does not start with test_): the Makefile names it.
 It runs in pytest for the live server and a throw-away database holding the demo diaries, the
@@ -27,7 +28,11 @@ from .conftest import DESKTOP, PHONE, open_page
 pytestmark = pytest.mark.browser
 
 FOLDER = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
-WIDTHS = {"phone": PHONE, "desktop": DESKTOP}
+LOOKS = {
+    "phone": {**PHONE, "color_scheme": "light"},
+    "phone-dark": {**PHONE, "color_scheme": "dark"},
+    "desktop": {**DESKTOP, "color_scheme": "light"},
+}
 # 64 colours keep a long page's screenshot under 200 KB in the repository, and text sharp.
 COLOURS = 64
 
@@ -43,10 +48,17 @@ def save_small(png, path):
 def demo(db, live_server):
     call_command("seed_demo", month_people=0, stdout=StringIO())
     person = Episode.objects.filter(user__username="demo-year").first().user
-    newest = make_diary(person)[-1]
+    diary = make_diary(person)
+    tapped = next(episode for episode in diary if episode.intensity is None)
     # Ten years of nightly check-ins: enough for the insights to find the planted effects.
     decade = Episode.objects.filter(user__username="demo-decade").first().user
-    return {"person": person, "decade": decade, "episode": newest, "editor": make_editor()}
+    return {
+        "person": person,
+        "decade": decade,
+        "episode": diary[-1],
+        "tapped": tapped,
+        "editor": make_editor(),
+    }
 
 
 def pages(demo):
@@ -54,6 +66,7 @@ def pages(demo):
     cause = Cause.objects.get(slug="dehydration")
     return [
         ("home", "/", demo["person"]),
+        ("tap", f"/diary/{demo['tapped'].pk}/logged/", demo["person"]),
         ("log-form", "/diary/new/", demo["person"]),
         ("episode", episode.get_absolute_url(), demo["person"]),
         ("month", f"/diary/{episode.local_date:%Y/%m}/", demo["person"]),
@@ -69,18 +82,18 @@ def pages(demo):
     ]
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_take_screenshots(browser, live_server, demo, width):
+@pytest.mark.parametrize("look", LOOKS)
+def test_take_screenshots(browser, live_server, demo, look):
     FOLDER.mkdir(parents=True, exist_ok=True)
     for name, url, user in pages(demo):
         # A British locale shows the date field in 24-hour time, as the rest of the site does.
-        options = {**WIDTHS[width], "locale": "en-GB"}
+        options = {**LOOKS[look], "locale": "en-GB"}
         context, page, watch = open_page(browser, live_server, options)
         context.add_cookies([session_cookie(user, live_server.url)])
         response = page.goto(url)
         assert response.status == 200, url
         png = page.screenshot(full_page=True, animations="disabled")
-        save_small(png, FOLDER / f"{name}-{width}.png")
+        save_small(png, FOLDER / f"{name}-{look}.png")
         context.close()
         watch.check()
 

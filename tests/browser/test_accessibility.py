@@ -98,9 +98,10 @@ def site(db, live_server):
     return {"owner": owner, "episode": episode, "editor": make_editor(reviewer=True)}
 
 
+@pytest.mark.parametrize("scheme", ["light", "dark"])
 @pytest.mark.parametrize("audience", ["signed-in", "anonymous", "editor"])
 def test_every_page_passes_axe_for_wcag_21_aa_on_a_phone_and_a_desktop(
-    browser, live_server, site, audience
+    browser, live_server, site, audience, scheme
 ):
     if audience == "signed-in":
         # The knowledge pages differ signed in only by the header that every other signed-in
@@ -111,7 +112,10 @@ def test_every_page_passes_axe_for_wcag_21_aa_on_a_phone_and_a_desktop(
         urls, user = admin_pages(), site["editor"]
     else:
         urls, user = anonymous_pages(), None
-    opened = {width: open_page(browser, live_server, options) for width, options in WIDTHS.items()}
+    opened = {
+        width: open_page(browser, live_server, {**options, "color_scheme": scheme})
+        for width, options in WIDTHS.items()
+    }
     try:
         for context, _page, _watch in opened.values():
             if user:
@@ -122,7 +126,7 @@ def test_every_page_passes_axe_for_wcag_21_aa_on_a_phone_and_a_desktop(
     finally:
         for context, _page, _watch in opened.values():
             context.close()
-    assert not problems, "axe found violations:\n" + "\n".join(problems)
+    assert not problems, f"axe found violations, {scheme}:\n" + "\n".join(problems)
     for _context, _page, watch in opened.values():
         # The 404 page logs a console error for its own status; nothing else may.
         watch.problems = [p for p in watch.problems if MISSING_PAGE not in p]

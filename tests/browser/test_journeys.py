@@ -53,12 +53,16 @@ def test_a_new_person_signs_up_logs_a_cramp_on_a_phone_and_sees_causes_and_tips(
     page.get_by_text("Right", exact=True).click()
     page.get_by_role("button", name="Heel").click()
 
-    expect(page).to_have_url(re.compile(r"/diary/\d+/edit/$"))
+    expect(page).to_have_url(re.compile(r"/diary/\d+/logged/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Logged: right foot, heel")
     logged_at = datetime.now(ZoneInfo("Pacific/Auckland"))
     nearby_minutes = {f"{logged_at + timedelta(minutes=step):%H:%M}" for step in (-1, 0, 1)}
-    message = page.get_by_role("status").inner_text()
-    assert any(f"Cramp logged at {minutes}" in message for minutes in nearby_minutes), message
+    said = page.locator(".quick-logged").inner_text()
+    assert any(f"At {minutes} on" in said for minutes in nearby_minutes), said
+    assert "Pacific/Auckland time" in said
+    expect(page.get_by_role("region", name="Relief now").get_by_role("link")).to_have_count(3)
 
+    page.get_by_role("link", name="Add details").click()
     page.get_by_role("button", name="2 min").click()
     expect(page.get_by_label("How long it lasted")).to_have_value("2 min")
     region = page.locator(".foot-picker .foot-region[data-location=arch]")
@@ -124,8 +128,9 @@ def test_a_person_logs_a_cramp_with_the_keyboard_alone(page):
     expect(arch_region).to_have_attribute("aria-checked", "true")
     snapshot(page, "desktop-keyboard-foot")
     expect(page.locator(".foot-locations").get_by_role("checkbox", name="Arch")).to_be_checked()
-    tab_to(page, page.get_by_role("radio", name="0 no pain"))
-    for _ in range(6):
+    # "Not given" is chosen until a pain is: the arrow keys go round to 0, then up to 6.
+    tab_to(page, page.get_by_role("radio", name="Not given", exact=True))
+    for _ in range(7):
         page.keyboard.press("ArrowRight")
     expect(page.get_by_role("radio", name="6", exact=True)).to_be_checked()
     snapshot(page, "desktop-keyboard-form")

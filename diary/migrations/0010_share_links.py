@@ -9,7 +9,9 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0007_episode_night'),
+        # Main's two leaves, which this migration also joins.
+        ('diary', '0008_episode_list_order_index'),
+        ('diary', '0009_not_given_client_id_and_theme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
