@@ -95,6 +95,8 @@ def test_without_a_name_the_link_says_a_cramplog_user(owner_client, diary):
 
 
 def test_the_link_shows_nothing_else_of_the_account(owner, diary, token):
+    # Names that occur nowhere else in a page, so their absence means something.
+    owner.username = "ana-private-3e7d"
     owner.email = "ana.private@example.com"
     owner.save()
     response = opened(token)
