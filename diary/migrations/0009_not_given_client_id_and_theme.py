@@ -13,7 +13,7 @@ ids_migration = importlib.import_module("diary.migrations.0002_episode_ids_start
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diary", "0005_passkeys_and_two_step_sign_in"),
+        ("diary", "0008_episode_list_order_index"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
