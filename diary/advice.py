@@ -244,7 +244,7 @@ def relief_now(episode, profile, limit=3):
     set the cramp off.
     """
     content = load_content()
-    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    result = match_episodes([episode], profile, content)[episode.pk]
     causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
     tips, _more = choose_tips(content, causes, frozenset(episode.triggers), [matching.RELIEF])
     general = sorted(

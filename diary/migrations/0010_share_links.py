@@ -9,8 +9,6 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        # Main's two leaves, which this migration also joins.
-        ('diary', '0008_episode_list_order_index'),
         ('diary', '0009_not_given_client_id_and_theme'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
