@@ -5,6 +5,10 @@ threads go on serving, where a sync worker would be held whole. A proxy in front
 buffers requests and answers slow clients itself; this keeps `make run` usable without one.
 """
 
+import re
+
+from gunicorn import glogging
+
 worker_class = "gthread"
 workers = 3
 threads = 8
@@ -16,3 +20,17 @@ keepalive = 5
 # The path without its query string (%(U)s): queries such as ?q=statin+pregnant or
 # ?location=calf are health details. No referer either, which carries the previous page's.
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+
+
+# A share link's path is the link itself (/share/<token>/): anyone reading the log could open
+# the report, so the log keeps /share/…/ instead.
+class AccessLogWithoutShareTokens(glogging.Logger):
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        for atom in ("U", "r"):
+            atoms[atom] = SHARE_TOKEN.sub("/share/…", atoms[atom] or "")
+        return atoms
+
+
+SHARE_TOKEN = re.compile(r"/share/[^/? ]+")
+logger_class = AccessLogWithoutShareTokens

@@ -239,6 +239,9 @@ CRAMPLOG_LOGIN_FAILURES_PER_HOUR = env_int("CRAMPLOG_LOGIN_FAILURES_PER_HOUR", 2
 CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000)
 # Reset requests from one address, and reset mails to one account.
 CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
+# Shared reports (/share/<token>/) opened from one address, working links or not: a doctor
+# opens a few, someone trying tokens many.
+CRAMPLOG_SHARE_VIEWS_PER_HOUR = env_int("CRAMPLOG_SHARE_VIEWS_PER_HOUR", 60, 0, 1_000_000)
 # Wrong second-step codes (authenticator app or recovery code) for one account, from anywhere:
 # the password is known by then, and six digits must not be guessed from many addresses.
 CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR = env_int(

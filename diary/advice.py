@@ -45,6 +45,9 @@ class Advice:
     red_flags: list = field(default_factory=list)  # (RedFlag, reasons), each reason once
     tips: list = field(default_factory=list)  # Tip shown, by kind in the page's order
     more_tips: list = field(default_factory=list)  # the rest, for a disclosure
+    # Over a period, every red flag raised: by single cramps, with their days (first raised
+    # first), or by the period as a whole, with its reasons (red_flags holds those alone).
+    dated_red_flags: list = field(default_factory=list)  # (RedFlag, [date], reasons)
 
     @property
     def shown_causes(self):
@@ -241,7 +244,7 @@ def relief_now(episode, profile, limit=3):
     set the cramp off.
     """
     content = load_content()
-    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    result = match_episodes([episode], profile, content)[episode.pk]
     causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
     tips, _more = choose_tips(content, causes, frozenset(episode.triggers), [matching.RELIEF])
     general = sorted(
@@ -269,8 +272,7 @@ def top_causes(episodes, profile):
 def period(episodes, start, end, today):
     """What a period of the diary shows as a whole, for the rules about periods."""
     days = patterns.days_covered(start, end, today)
-    window = night()
-    night_days = len({e.local_date for e in episodes if e.local_hour in window})
+    night_days = patterns.night_days(episodes, night())
     per_week = len(episodes) * 7 / days if days else 0
     return matching.Period(
         days=days,
@@ -302,4 +304,18 @@ def for_period(episodes, start, end, today, profile):
     tips, more_tips = choose_tips(content, causes, logged, [matching.PREVENTION])
     warnings = matching.evaluate(period(episodes, start, end, today), content.rules)
     red_flags = [(content.targets[m.key], m.reasons) for m in warnings.red_flags]
-    return Advice(causes, said_once(red_flags), tips, more_tips)
+    dated = raised_on(episodes, results, warnings.red_flags, content.targets)
+    return Advice(causes, said_once(red_flags), tips, more_tips, dated)
+
+
+def raised_on(episodes, results, period_matches, targets):
+    """[(RedFlag, [date], reasons)]: each red flag raised over a period, once, with the days
+    of the cramps that raised it and the reasons the period as a whole gives for it."""
+    days, reasons = {}, {}
+    for episode in sorted(episodes, key=lambda e: e.started_at):
+        for match in results[episode.pk].red_flags:
+            days.setdefault(match.key, set()).add(episode.local_date)
+    for match in period_matches:
+        days.setdefault(match.key, set())
+        reasons[match.key] = match.reasons
+    return [(targets[key], sorted(dates), reasons.get(key, [])) for key, dates in days.items()]

@@ -38,6 +38,18 @@ class EpisodeIdConverter:
         return str(int(value))
 
 
+class ShareIdConverter:
+    """A share link's id: any number that fits in 64 bits, so a huge one is a plain 404."""
+
+    regex = "[0-9]{1,18}"
+
+    def to_python(self, value):
+        return int(value)
+
+    def to_url(self, value):
+        return str(int(value))
+
+
 class NightConverter:
     """YYYY-MM-DD; a date that does not exist (2026-02-30) is a 404."""
 

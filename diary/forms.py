@@ -35,6 +35,7 @@ from .vocabulary import (
     MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_NOTES,
+    MAX_SHARE_NAME,
     MAX_TAP_AGE,
     MAX_UNLOGGED_CRAMPS,
     ML_PER_UNIT,
@@ -43,6 +44,7 @@ from .vocabulary import (
     Foot,
     Helped,
     Location,
+    ShareExpiry,
 )
 
 # The episode form's fields with another name than the model field they edit.
@@ -644,6 +646,33 @@ class DateRangeForm(forms.Form):
 class ReportForm(DateRangeForm):
     start = forms.DateField(label="From", widget=DateInput)
     end = forms.DateField(label="To", widget=DateInput)
+    name = forms.CharField(
+        label="Name to print on each page",
+        required=False,
+        max_length=MAX_SHARE_NAME,
+        help_text="Optional. Your doctor sees it at the top of every page.",
+    )
+    full_notes = forms.BooleanField(
+        label="Include full notes",
+        required=False,
+        help_text="The table cuts notes short; this adds them in full after it.",
+    )
+
+
+class ShareForm(ReportForm):
+    name = forms.CharField(
+        label="Your name, as the link should show it",
+        required=False,
+        max_length=MAX_SHARE_NAME,
+        help_text="Optional. Without one, the report says it is from “a cramplog user”.",
+    )
+    expires_in_days = forms.TypedChoiceField(
+        label="The link works for",
+        choices=ShareExpiry.choices,
+        coerce=int,
+        initial=ShareExpiry.WEEK,
+        widget=forms.RadioSelect,
+    )
 
 
 class ExportRangeForm(DateRangeForm):

@@ -27,6 +27,8 @@ LOGIN_FAILURES = "CRAMPLOG_LOGIN_FAILURES_PER_HOUR"
 SIGNUPS = "CRAMPLOG_SIGNUPS_PER_HOUR"
 # Password-reset requests from one address, and reset mails to one account.
 RESETS = "CRAMPLOG_RESETS_PER_HOUR"
+# Requests for /share/<token>/ from one address, whether the link works or not.
+SHARE_VIEWS = "CRAMPLOG_SHARE_VIEWS_PER_HOUR"
 # Wrong second-step codes for one account, from any address.
 SECOND_STEP_FAILURES = "CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR"
 
@@ -34,6 +36,7 @@ WHAT = {
     LOGIN_FAILURES: "failed logins",
     SIGNUPS: "sign-ups",
     RESETS: "password reset requests",
+    SHARE_VIEWS: "shared reports opened",
     SECOND_STEP_FAILURES: "wrong codes",
 }
 # Limits counted per account rather than per address.

@@ -1,4 +1,6 @@
 import functools
+import hashlib
+import hmac
 import re
 import secrets
 import uuid
@@ -14,7 +16,7 @@ from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
@@ -31,6 +33,7 @@ from .vocabulary import (
     MAX_INTENSITY,
     MAX_NOTES,
     MAX_SECONDS,
+    MAX_SHARE_NAME,
     MAX_SLEEP_DISTURBANCE,
     MAX_UNLOGGED_CRAMPS,
     MIN_SECONDS,
@@ -152,6 +155,10 @@ class Profile(models.Model):
         user = self.user
         fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
+        # The token is never stored, and its hash would only let someone guess at it.
+        link_fields = [
+            f.name for f in ShareLink._meta.concrete_fields if f.name not in {"user", "token_hash"}
+        ]
         checkin_fields = [f.name for f in CheckIn._meta.concrete_fields if f.name != "user"]
         return {
             "exported_at": timezone.now(),
@@ -166,6 +173,9 @@ class Profile(models.Model):
             ),
             "checkins": list(
                 CheckIn.objects.owned_by(user).order_by("night").values(*checkin_fields)
+            ),
+            "share_links": list(
+                ShareLink.objects.owned_by(user).order_by("created_at", "pk").values(*link_fields)
             ),
             # How the person signs in: names and dates, never a key or a code.
             "passkeys": [
@@ -183,9 +193,10 @@ class Profile(models.Model):
     def delete_account(self):
         """Delete the person, everything theirs, and every session still signed in as them.
 
-        The profile, episodes, check-ins, passkeys, authenticator app and recovery codes go by
-        cascade. Sessions are not linked to users in the database, so the live ones are decoded to
-        find theirs; the login records of django-axes name the account only by its username.
+        The profile, episodes, check-ins, share links, passkeys, authenticator app and
+        recovery codes go by cascade. Sessions are not linked to users in the database, so the
+        live ones are decoded to find theirs; the login records of django-axes name the account
+        only by its username.
         """
         user = self.user
         user_id = str(user.pk)
@@ -702,6 +713,97 @@ class Bucket(models.Model):
         earned = (now - self.updated_at) / REFILL_TIME * per_hour
         self.tokens = min(per_hour, self.tokens + earned)
         self.updated_at = now
+
+
+class ShareLinkQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+    def live(self):
+        return self.filter(revoked_at__isnull=True, expires_at__gt=timezone.now())
+
+    def find(self, token):
+        """The live link this token opens, or None.
+
+        Unknown, expired and revoked tokens take the same single query and give the same
+        None. The lookup is by the token's SHA-256, so the database's comparison can only
+        tell an attacker about hashes, never about the token; the final check compares in
+        constant time anyway.
+        """
+        digest = ShareLink.digest(token)
+        link = self.live().filter(token_hash=digest).select_related("user__profile").first()
+        if link is None or not hmac.compare_digest(link.token_hash, digest):
+            return None
+        return link
+
+
+class ShareLinkManager(models.Manager.from_queryset(ShareLinkQuerySet)):
+    def issue(self, *, user, start, end, expires_in_days, name="", full_notes=False):
+        """A new link and its token. The token is returned once and never stored."""
+        token = secrets.token_urlsafe(32)
+        now = timezone.now()
+        link = self.create(
+            user=user,
+            token_hash=ShareLink.digest(token),
+            start=start,
+            end=end,
+            name=name,
+            full_notes=full_notes,
+            created_at=now,
+            expires_at=now + timedelta(days=expires_in_days),
+        )
+        return link, token
+
+
+class ShareLink(models.Model):
+    """A link that shows one period of a person's report to whoever holds it, until it expires.
+
+    Only the SHA-256 of its token is kept: the token has 256 random bits, far too many to
+    guess, so a fast hash is enough, and a copy of the database opens no report.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="share_links")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    start = models.DateField("from")
+    end = models.DateField("to")
+    name = models.CharField(max_length=MAX_SHARE_NAME, blank=True)
+    full_notes = models.BooleanField("include full notes", default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    open_count = models.PositiveIntegerField(default=0)
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ShareLinkManager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(start__lte=F("end")), name="sharelink_period"),
+        ]
+
+    def __str__(self):
+        return f"Link to the report from {self.start} to {self.end}"
+
+    @staticmethod
+    def digest(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @property
+    def is_live(self):
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+    def record_opening(self):
+        """Count one opening in the database, so two at once both count."""
+        now = timezone.now()
+        ShareLink.objects.filter(pk=self.pk).update(
+            open_count=F("open_count") + 1, last_opened_at=now
+        )
+
+    def revoke(self):
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])
 
 
 class PasskeyQuerySet(models.QuerySet):

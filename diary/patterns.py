@@ -85,7 +85,8 @@ def given(values):
 
 
 def totals(episodes):
-    """A period's cramps in figures. Cramp-free nights come from check-ins (diary.nights)."""
+    """A period's cramps in figures; lengths and pain from the values given only. Cramp-free
+    nights come from check-ins (diary.nights)."""
     durations = given(episode.duration_seconds for episode in episodes)
     pains = given(episode.intensity for episode in episodes)
     return {
@@ -94,6 +95,7 @@ def totals(episodes):
         "median_duration": statistics.median(durations) if durations else None,
         "longest_duration": max(durations) if durations else None,
         "mean_intensity": round(statistics.fmean(pains), 1) if pains else None,
+        "worst_intensity": max(pains) if pains else None,
         # How many cramps the length and pain figures rest on.
         "durations_given": len(durations),
         "pains_given": len(pains),
@@ -146,6 +148,11 @@ def counted(values, choices, keep_zero=True):
         for value, label in choices
         if keep_zero or tally.get(value)
     ]
+
+
+def night_days(episodes, night):
+    """Days with a cramp in the night hours; what the period rules call nights with cramps."""
+    return len({episode.local_date for episode in episodes if episode.local_hour in night})
 
 
 def hours(episodes, night):
@@ -289,3 +296,81 @@ def bars(items, height=120, slot=32):
         "label_y": height + 28,
         "total_height": height + 34,
     }
+
+
+def day_ranges(days):
+    """Dates as runs of consecutive days, for a list that stays short: [(first, last)]."""
+    runs = []
+    for day in sorted(set(days)):
+        if runs and day - runs[-1][1] == timedelta(days=1):
+            runs[-1] = (runs[-1][0], day)
+        else:
+            runs.append((day, day))
+    return runs
+
+
+# The weekly chart draws at most this many bars; longer periods put several weeks in a bar.
+WEEKLY_BARS = 26
+
+
+def week_runs(weeks, size):
+    """Runs of `size` weeks (diary.nights.Week), each with its cramps and, when it spans
+    several weeks, their mean per week. Cramps are those of the run's nights: logged one by
+    one, and added at check-ins."""
+    runs = []
+    for index in range(0, len(weeks), size):
+        run = weeks[index : index + size]
+        cramps = sum(week.summary.cramps for week in run)
+        runs.append(
+            {
+                "first": run[0].first,
+                "last": run[-1].last,
+                "weeks": len(run),
+                "cramps": cramps,
+                "per_week": cramps if len(run) == 1 else round(cramps / len(run), 1),
+                "checked": sum(week.summary.checked for week in run),
+                "nights": sum(week.summary.nights for week in run),
+            }
+        )
+    return runs
+
+
+def week_labels(runs):
+    """A date under every bar while they fit side by side, under every other one beyond; the
+    month only where it changes ("1 Sep", "8", … "6 Oct"), so the labels fit a phone."""
+    step = 1 if len(runs) <= 13 else 2
+    labels, month = [], None
+    for index, run in enumerate(runs):
+        first = run["first"]
+        if index % step:
+            labels.append("")
+        elif first.month == month:
+            labels.append(str(first.day))
+        else:
+            labels.append(f"{first.day} {first:%b}")
+            month = first.month
+    return labels
+
+
+def summary(episodes, weeks, start, end, today, night):
+    """Page one of the report: a period's figures in the order a doctor reads them.
+
+    The period figures of the month page, with the worst pain and the cramps in each week of
+    nights (diary.nights.weeks). The view adds what needs more than the episodes: the person,
+    the nights as a whole, the advice and anything else the summary grows.
+    """
+    size = max(1, -(-len(weeks) // WEEKLY_BARS))
+    runs = week_runs(weeks, size)
+    period = figures(episodes, night)
+    period["weeks"] = runs
+    period["weeks_per_bar"] = size
+    period["week_bars"] = bars(
+        list(zip(week_labels(runs), (run["per_week"] for run in runs), strict=True)),
+        height=60,
+        slot=36 if len(runs) <= 13 else 24,
+    )
+    # As tall as the weekly chart, so both write their numbers at one size on paper.
+    blocks = period["hours"]["blocks"]
+    period["hour_bars"] = bars([(label[:2], n) for label, n in blocks], height=60)
+    period["days"] = days_covered(start, end, today)
+    return period

@@ -5,6 +5,7 @@ from . import converters, views
 register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
+register_converter(converters.ShareIdConverter, "share")
 register_converter(converters.NightConverter, "night")
 
 urlpatterns = [
@@ -50,6 +51,9 @@ urlpatterns = [
     path("diary/export.csv", views.episode_export, name="episode_export"),
     path("diary/import/", views.episode_import, name="episode_import"),
     path("diary/report/", views.report, name="report"),
+    path("diary/shares/", views.shares, name="shares"),
+    path("diary/shares/<share:pk>/revoke/", views.share_revoke, name="share_revoke"),
+    path("share/<str:token>/", views.share, name="share"),
     path("diary/checkin/", views.checkin_latest, name="checkin"),
     path("diary/checkin/<night:night>/", views.checkin, name="checkin_night"),
     path("diary/checkins.csv", views.checkin_export, name="checkin_export"),

@@ -26,11 +26,12 @@ from django.template.loader import render_to_string
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
+from django.utils.cache import add_never_cache_headers
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views import csrf
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from . import advice, csvio, limits, nights, passkeys, patterns, stats, taps
 from .forms import (
@@ -50,6 +51,7 @@ from .forms import (
     QuickLogForm,
     ReportForm,
     SecondStepForm,
+    ShareForm,
     SignupForm,
     YearCompareForm,
 )
@@ -62,11 +64,13 @@ from .models import (
     PendingImport,
     Profile,
     RecoveryCode,
+    ShareLink,
 )
 from .vocabulary import (
     FIRST_NIGHT,
     FIRST_YEAR,
     LAST_YEAR,
+    NOTES_CUT,
     UNDO_WINDOW,
     Factor,
     Location,
@@ -697,6 +701,8 @@ def month(request, year, month):
             "nights": month_nights,
             "previous_nights": previous_nights,
             "advice": advice.for_period(current, start, end, today, profile),
+            "profile": profile,
+            "low_fluid_ml": patterns.LOW_FLUID_ML,
             "calendar": patterns.month_calendar(current, year, month),
             "weekday_names": patterns.WEEKDAYS,
         },
@@ -768,30 +774,130 @@ def report(request):
         return render(
             request, "diary/report_form.html", {"form": form}, status=400 if request.GET else 200
         )
-    start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    episodes = list(
-        Episode.objects.owned_by(request.user).between(start, end).order_by("started_at")
-    )
-    last = min(end, last_night(timezone.localdate()))
+    data = form.cleaned_data
+    profile = Profile.objects.for_user(request.user)
+    context = report_context(profile, data["start"], data["end"], data["full_notes"])
+    context.update(form=form, who=data["name"], share_query=request.GET.urlencode())
+    return render(request, "diary/report.html", context)
+
+
+def report_context(profile, start, end, full_notes):
+    """What a report shows, for its owner and for a share link alike: a fixed number of
+    queries, however many cramps.
+
+    The summary is in the order of page one: its figures, then the advice on them. Weeks and
+    nights are the diary's (diary.nights): noon to noon, with the check-ins where there are
+    some, and only the nights that have ended.
+    """
+    user = profile.user
+    today = timezone.localdate(timezone=profile.zone)
+    episodes = list(Episode.objects.owned_by(user).between(start, end).order_by("started_at", "pk"))
+    last = min(end, last_night(today))
     every = nights.every_night(
         start,
         last,
-        Episode.objects.owned_by(request.user).per_night(start, last),
-        CheckIn.objects.owned_by(request.user).between(start, last).rows(),
+        Episode.objects.owned_by(user).per_night(start, last),
+        CheckIn.objects.owned_by(user).between(start, last).rows(),
     )
-    return render(
+    weeks = nights.weeks(every)
+    # The weeks end with the last night; the nights before the first whole week are left out
+    # of the weekly chart and summed up beside it.
+    before_weeks = [n for n in every if not weeks or n.night < weeks[0].first]
+    return {
+        "start": start,
+        "end": end,
+        "period_days": (end - start).days + 1,
+        "profile": profile,
+        "age": profile.age_on(end),
+        "summary": patterns.summary(episodes, weeks, start, end, today, night()),
+        "nights": nights.summary(every),
+        "before_weeks": nights.summary(before_weeks) if before_weeks else None,
+        "unlogged_cramps": sum(n.unlogged for n in every),
+        "advice": advice.for_period(episodes, start, end, today, profile),
+        "episodes": episodes,
+        "notes_cut": NOTES_CUT,
+        "cut_notes": [e for e in episodes if len(e.notes) > NOTES_CUT] if full_notes else None,
+        "low_fluid_ml": patterns.LOW_FLUID_ML,
+        "generated": timezone.localtime(timezone=profile.zone),
+    }
+
+
+# The new link's token goes back to the person's own browser in a short-lived signed cookie,
+# read once by the page the form redirects to: shown once, never stored on the server, and
+# a reload does not make another link.
+NEW_SHARE_COOKIE = "new_share"
+NEW_SHARE_SALT = "diary.views.shares"
+NEW_SHARE_SECONDS = 300
+
+
+def shares(request):
+    """The person's share links, and a form for a new one."""
+    links = ShareLink.objects.owned_by(request.user)
+    form = ShareForm(request.POST or None, initial=request.GET.dict())
+    if form.is_valid():
+        _link, token = ShareLink.objects.issue(user=request.user, **form.cleaned_data)
+        response = redirect("shares")
+        response.set_signed_cookie(
+            NEW_SHARE_COOKIE,
+            token,
+            salt=NEW_SHARE_SALT,
+            max_age=NEW_SHARE_SECONDS,
+            path=reverse("shares"),
+            secure=settings.SESSION_COOKIE_SECURE,
+            httponly=True,
+            samesite="Strict",
+        )
+        return response
+    token = request.get_signed_cookie(
+        NEW_SHARE_COOKIE, default=None, salt=NEW_SHARE_SALT, max_age=NEW_SHARE_SECONDS
+    )
+    new_link = None
+    if token and links.find(token):
+        new_link = request.build_absolute_uri(reverse("share", args=[token]))
+    response = render(
         request,
-        "diary/report.html",
-        {
-            "start": start,
-            "end": end,
-            "profile": Profile.objects.for_user(request.user),
-            "figures": patterns.figures(episodes, night()),
-            "nights": nights.summary(every),
-            "episodes": episodes,
-            "generated": timezone.localtime(),
-        },
+        "diary/shares.html",
+        {"form": form, "links": links, "new_link": new_link, "now": timezone.now()},
+        status=400 if form.errors else 200,
     )
+    if token:
+        response.delete_cookie(NEW_SHARE_COOKIE, path=reverse("shares"))
+    return response
+
+
+def share_revoke(request, pk):
+    link = get_object_or_404(ShareLink.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's link is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    link.revoke()
+    messages.success(request, "The link is revoked: it no longer opens your report.")
+    return redirect("shares")
+
+
+def unlisted(response):
+    """Headers for a share link's answers: not cached, not indexed, the link never passed on."""
+    add_never_cache_headers(response)
+    response["X-Robots-Tag"] = "noindex, nofollow"
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@login_not_required
+@require_safe
+def share(request, token):
+    """A report shown to whoever holds the link. Unknown, expired and revoked links answer
+    alike: one query, the same page."""
+    if not limits.take(limits.SHARE_VIEWS, limits.address(request)):
+        return unlisted(limits.too_many(request, limits.SHARE_VIEWS))
+    link = ShareLink.objects.find(token)
+    if link is None:
+        return unlisted(render(request, "diary/share_missing.html", status=404))
+    link.record_opening()
+    profile = Profile.objects.for_user(link.user)
+    context = report_context(profile, link.start, link.end, link.full_notes)
+    context.update(link=link, who=link.name or "a cramplog user")
+    return unlisted(render(request, "diary/share.html", context))
 
 
 def account_export(request):

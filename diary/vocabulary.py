@@ -27,6 +27,9 @@ MAX_TAP_AGE = timedelta(days=7)
 # A quick log can be undone this long after it was saved; later, it is deleted like any cramp.
 UNDO_WINDOW = timedelta(minutes=10)
 ML_PER_UNIT = {"ml": 1, "glass": 250, "floz": 29.5735}
+# The report's table cuts notes to about this many characters, with "…".
+NOTES_CUT = 120
+MAX_SHARE_NAME = 60
 # A morning check-in: cramps not logged one by one (more than 50 in a night is a typing
 # mistake), how much cramps disturbed sleep, and a short note.
 MAX_UNLOGGED_CRAMPS = 50
@@ -158,6 +161,14 @@ class Helped(models.TextChoices):
     YES = "yes", "Yes"
     PARTLY = "partly", "Partly"
     NO = "no", "No"
+
+
+class ShareExpiry(models.IntegerChoices):
+    """How long a link that shares a report keeps working, in days."""
+
+    DAY = 1, "1 day"
+    WEEK = 7, "7 days"
+    MONTH = 30, "30 days"
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,15 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode
+from diary.models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    Profile,
+    RecoveryCode,
+    ShareLink,
+)
 from diary.views import SIGNED_IN_AT
 from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
@@ -24,6 +32,8 @@ from .factories import PASSWORD, EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
 MISSING_PAGE = "/this-page-does-not-exist/"
+# Unknown, expired and revoked share links all answer with this one page.
+MISSING_SHARE = f"/share{MISSING_PAGE}"
 reviewers_migration = importlib.import_module("knowledge.migrations.0006_reviewers_group")
 
 
@@ -153,9 +163,25 @@ def make_checkins(user, nights=28):
     )
 
 
+# The token of the owner's share link, known here so the anonymous pages can name it.
+SHARE_TOKEN = "sitepages-share-token-made-for-the-page-checks"
+
+
 def build_site(owner):
-    """Fill the owner's diary; returns the newest episode. The knowledge base is loaded already."""
-    return make_diary(owner)[-1]
+    """Fill the owner's diary and share two months of it; returns the newest episode. The
+    knowledge base is loaded already."""
+    newest = make_diary(owner)[-1]
+    today = timezone.localdate()
+    ShareLink.objects.create(
+        user=owner,
+        token_hash=ShareLink.digest(SHARE_TOKEN),
+        start=today - timedelta(days=60),
+        end=today,
+        name="Ana",
+        full_notes=True,
+        expires_at=timezone.now() + timedelta(days=7),
+    )
+    return newest
 
 
 def add_sign_in_methods(user):
@@ -203,6 +229,8 @@ def signed_in_pages(episode):
         f"/diary/{month:%Y}/",
         "/diary/report/",
         f"/diary/report/?start={today - timedelta(days=60)}&end={today}",
+        f"/diary/report/?start={today - timedelta(days=60)}&end={today}&name=Ana&full_notes=on",
+        "/diary/shares/",
         "/diary/checkin/",
         f"/diary/checkin/{night_of(episode.local_date, episode.local_hour)}/",
         f"/diary/checkin/{last_night(today) - timedelta(days=4)}/",
@@ -218,8 +246,8 @@ def signed_in_pages(episode):
 
 
 def expected_status(url):
-    """What each listed page answers: 200, and 404 for the one that does not exist."""
-    return 404 if url == MISSING_PAGE else 200
+    """What each listed page answers: 200, and 404 for those that do not exist."""
+    return 404 if url in {MISSING_PAGE, MISSING_SHARE} else 200
 
 
 def security_pages(user):
@@ -244,6 +272,8 @@ def anonymous_pages():
         "/accounts/reset/done/",
         "/offline/",
         MISSING_PAGE,
+        f"/share/{SHARE_TOKEN}/",
+        MISSING_SHARE,
         *knowledge_pages(),
     ]
 

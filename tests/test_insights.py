@@ -317,7 +317,7 @@ def test_the_year_and_the_report_show_cramp_free_nights_with_the_coverage(owner,
     assert "you checked in on 3 of 90 nights, 2 of them cramp-free" in year.content.decode()
     html = report.content.decode()
     assert "the person checked in on 2 of 31 nights, 1 of them cramp-free" in html
-    assert "7.0 cramps a week" in html
+    assert "<strong>7.0</strong> on known nights" in html
 
 
 def test_seed_demo_checks_in_most_nights_with_a_planted_effect_the_insights_find(client, db):

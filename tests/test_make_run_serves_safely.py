@@ -1,5 +1,5 @@
 """gunicorn as `make run` starts it: slow clients cannot tie it up, oversized bodies are refused
-before they are sent, and the access log keeps no query strings."""
+before they are sent, and the access log keeps no query strings or share links."""
 
 import contextlib
 import os
@@ -129,3 +129,16 @@ def test_the_access_log_has_paths_without_their_query_strings(server):
     assert '"GET /diary/ HTTP/1.1" 302' in logged
     for detail in ["statin", "pregnant", "calf", "sleeping", "?"]:
         assert detail not in logged
+
+
+def test_the_access_log_keeps_share_links_out(server):
+    token = "a-share-token-that-must-not-be-logged"
+    with contextlib.suppress(urllib.error.HTTPError):
+        urllib.request.urlopen(f"{server['url']}/share/{token}/", timeout=10)
+
+    deadline = time.monotonic() + 10
+    while "/share/" not in server["access_log"].read_text() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    logged = server["access_log"].read_text()
+    assert '"GET /share/…/ HTTP/1.1" 404' in logged
+    assert token not in logged

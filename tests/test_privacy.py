@@ -46,6 +46,8 @@ def test_the_walk_covers_the_diary_report_export_and_profile_urls():
         "accounts/profile/",
         "accounts/export/",
         "accounts/delete/",
+        "diary/shares/",
+        "diary/shares/<share:pk>/revoke/",
         "diary/checkin/",
         "diary/checkin/<night:night>/",
         "diary/insights/",
@@ -72,6 +74,7 @@ STRANGER_POSTS = {
     "diary/export.csv": 200,
     "diary/import/": 200,
     "diary/report/": 200,
+    "diary/shares/": 302,
     "diary/<yyyy:year>/": 200,
     "diary/<yyyy:year>/<mm:month>/": 200,
     "diary/checkin/": 302,  # their own check-in for the night under way, saved

@@ -426,9 +426,10 @@ def test_a_personal_post_without_a_csrf_token_is_refused_and_changes_nothing(
     episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
     client = Client(enforce_csrf_checks=True)
     client.force_login(owner)
+    url = fill(route, converters, episode)
     before = snapshot(owner)
 
-    response = client.post(fill(route, converters, episode), post_data(episode))
+    response = client.post(url, post_data(episode))
 
     assert response.status_code == 403
     assert snapshot(owner) == before
@@ -471,9 +472,10 @@ def test_logging_out_is_refused_without_a_csrf_token_and_keeps_the_session(owner
 )
 def test_a_get_never_changes_anything(owner_client, owner, route, converters):
     episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    url = fill(route, converters, episode)
     before = snapshot(owner)
 
-    response = owner_client.get(fill(route, converters, episode), post_data(episode))
+    response = owner_client.get(url, post_data(episode))
 
     assert response.status_code == get_answer(route)
     assert snapshot(owner) == before

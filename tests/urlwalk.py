@@ -12,8 +12,22 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from django.urls.converters import IntConverter
 from django.utils import timezone
 
-from diary.converters import EpisodeIdConverter, MonthConverter, NightConverter, YearConverter
-from diary.models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode
+from diary.converters import (
+    EpisodeIdConverter,
+    MonthConverter,
+    NightConverter,
+    ShareIdConverter,
+    YearConverter,
+)
+from diary.models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    Profile,
+    RecoveryCode,
+    ShareLink,
+)
 from diary.vocabulary import night_of
 
 from .factories import PASSWORD
@@ -35,6 +49,8 @@ PUBLIC_NAMES = {
     "password_reset_confirm",
     "password_reset_complete",
     "admin_login",
+    # A report for whoever holds the link; tests/test_share_links.py checks what it shows.
+    "share",
     "web_manifest",
     "service_worker",
     "offline",
@@ -46,6 +62,7 @@ STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
 POST_ONLY = {
     "diary/quick/",
+    "diary/shares/<share:pk>/revoke/",
     "diary/<episode:pk>/undo/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
@@ -89,7 +106,8 @@ PERSONAL_ROUTES = personal_routes()
 
 
 def fill(route, converters, episode):
-    """The route with the owner's episode, and its year and month, filled in."""
+    """The route with the owner's episode, and its year and month, filled in; a share link's
+    id is one of the owner's, made for the route if they have none."""
     values = {
         EpisodeIdConverter: episode.pk,
         IntConverter: episode.pk,
@@ -97,6 +115,15 @@ def fill(route, converters, episode):
         MonthConverter: f"{episode.local_date.month:02d}",
         NightConverter: night_of(episode.local_date, episode.local_hour).isoformat(),
     }
+
+    if ShareIdConverter in {type(converter) for converter in converters.values()}:
+        link = ShareLink.objects.owned_by(episode.user).first()
+        if link is None:
+            day = episode.local_date
+            link, _token = ShareLink.objects.issue(
+                user=episode.user, start=day, end=day, expires_in_days=7
+            )
+        values[ShareIdConverter] = link.pk
 
     def value(match):
         converter = type(converters[match["name"]])
@@ -112,7 +139,10 @@ def get_answer(route):
 
 
 def names_an_object(converters):
-    return any(isinstance(c, EpisodeIdConverter | IntConverter) for c in converters.values())
+    return any(
+        isinstance(c, EpisodeIdConverter | ShareIdConverter | IntConverter)
+        for c in converters.values()
+    )
 
 
 def post_data(episode):
@@ -132,6 +162,7 @@ def post_data(episode):
         "new_password1": "a brand new long password",
         "new_password2": "a brand new long password",
         "start": "2000-01-01",
+        "expires_in_days": "7",
         "end": timezone.localdate().isoformat(),
         "since": (timezone.localdate() - timedelta(days=30)).isoformat(),
         "unlogged_cramps": "7",
@@ -156,6 +187,7 @@ def snapshot(owner):
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
         "checkins": list(CheckIn.objects.filter(user=owner).values()),
+        "share_links": list(ShareLink.objects.filter(user=owner).values()),
         "sign-in": [
             list(model.objects.filter(user=owner).values())
             for model in (Passkey, AuthenticatorApp, RecoveryCode)

@@ -2,7 +2,7 @@ from django import template
 
 from diary.durations import format_duration
 from diary.models import Location
-from diary.patterns import shade
+from diary.patterns import day_ranges, shade
 
 register = template.Library()
 
@@ -17,6 +17,17 @@ FOOT_PATHS = {
     Location.TOES: "M244 154 L298 170 Q312 190 292 190 H244 Z",
 }
 
+# Where a map writes each place's count, inside its outline.
+FOOT_LABELS = {
+    Location.CALF: (82, 42),
+    Location.ANKLE: (81, 100),
+    Location.TOP: (168, 150),
+    Location.HEEL: (66, 160),
+    Location.ARCH: (144, 182),
+    Location.BALL: (213, 180),
+    Location.TOES: (272, 184),
+}
+
 
 @register.inclusion_tag("diary/includes/foot_drawing.html")
 def foot_drawing(mode="picture", counts=None):
@@ -28,6 +39,7 @@ def foot_drawing(mode="picture", counts=None):
             "value": value,
             "label": label,
             "path": FOOT_PATHS[value],
+            "label_at": FOOT_LABELS[value],
             "count": tally.get(value, 0),
             "level": shade(tally.get(value, 0), highest),
         }
@@ -43,6 +55,26 @@ def foot_drawing(mode="picture", counts=None):
 @register.filter
 def duration(seconds):
     return format_duration(seconds)
+
+
+@register.filter
+def day_runs(days):
+    """Dates as runs, "3 Mar, 10–12 Mar, 30 Mar–2 Apr", so a long list stays one line."""
+    runs = []
+    for first, last in day_ranges(days):
+        if first == last:
+            runs.append(f"{first.day} {first:%b}")
+        elif first.month == last.month:
+            runs.append(f"{first.day}–{last.day} {last:%b}")
+        else:
+            runs.append(f"{first.day} {first:%b}–{last.day} {last:%b}")
+    return ", ".join(runs)
+
+
+@register.simple_tag
+def fluids(profile, ml):
+    """An amount of drink in the person's own unit."""
+    return profile.format_fluids(ml)
 
 
 @register.filter

@@ -276,6 +276,13 @@ window.addEventListener("afterprint", () => {
   });
 });
 
+// Printed reports name their period (and person) at the top of every page: report.css
+// writes this property into an @page margin box, which cannot read the page's text itself.
+function setUpRunningHeader(report) {
+  const text = report.dataset.runningHeader.replace(/[\\"]/g, "\\$&").replace(/\s+/g, " ");
+  document.documentElement.style.setProperty("--running-header", `"${text}"`);
+}
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".foot-picker").forEach(setUpFootPicker);
   document.querySelectorAll(".duration-quick").forEach(setUpDurationChoices);
@@ -285,6 +292,7 @@ document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll('.episode-form input[name="client_id"]').forEach(renewClientIdOnReturn);
   document.querySelectorAll("form.sign-out").forEach(setUpSignOut);
   setUpOffline();
+  document.querySelectorAll(".report[data-running-header]").forEach(setUpRunningHeader);
   const errors = document.getElementById("form-errors");
   if (errors) {
     errors.focus();

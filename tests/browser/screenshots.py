@@ -6,16 +6,21 @@ It runs in pytest for the live server and a throw-away database holding the demo
 shipped knowledge base and a content editor.
 """
 
+import shutil
+import subprocess
 from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 from PIL import Image
 
 from diary.models import Episode
 from diary.vocabulary import night_of
 from knowledge.models import Cause
+from tests.factories import UserFactory
+from tests.reportdiary import three_months
 from tests.sitepages import make_diary, make_editor, session_cookie
 
 from .conftest import DESKTOP, PHONE, open_page
@@ -91,3 +96,22 @@ def test_take_screenshots(browser, live_server, demo, look):
         save_small(png, FOLDER / f"{name}-{look}.png")
         context.close()
         watch.check()
+
+
+def test_print_page_one_of_the_report(browser, live_server, demo, tmp_path):
+    """Page one of three months' report as Chromium prints it on A4, rasterised by poppler."""
+    if not shutil.which("pdftoppm"):
+        pytest.skip("pdftoppm is missing: apt-get install poppler-utils")
+    person = UserFactory(username="ines")
+    last_day = timezone.localdate() - timezone.timedelta(days=1)
+    first_day = three_months(person, last_day)
+    context, page, watch = open_page(browser, live_server, {"locale": "en-GB"})
+    context.add_cookies([session_cookie(person, live_server.url)])
+    page.goto(f"/diary/report/?start={first_day}&end={last_day}&name=Ines+Moreau")
+    (tmp_path / "report.pdf").write_bytes(page.pdf(format="A4"))
+    context.close()
+    watch.check()
+    pdf, png = tmp_path / "report.pdf", tmp_path / "page-one"
+    command = ["pdftoppm", "-png", "-r", "110", "-f", "1", "-l", "1", "-singlefile"]
+    subprocess.run([*command, str(pdf), str(png)], check=True)
+    save_small((tmp_path / "page-one.png").read_bytes(), FOLDER / "report-page-one.png")
