@@ -44,7 +44,7 @@ def test_one_tap_on_the_home_page_checks_in_for_last_night(phone):
     page.get_by_role("button", name="No cramps, nothing special").tap()
 
     expect(page).to_have_url(re.compile(r"/$"))
-    expect(page.get_by_role("status")).to_contain_text("Check-in saved for the night of")
+    expect(page.locator(".messages")).to_contain_text("Check-in saved for the night of")
     expect(page.locator("#checkin-heading").locator("..")).to_contain_text(
         "1 night checked in a row"
     )
