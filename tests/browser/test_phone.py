@@ -80,9 +80,12 @@ def wait_for_offline_home(page):
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     page.wait_for_function(
         """async () => {
-            const pages = await caches.open("cramplog-pages");
-            const owner = await window.CramplogTaps.owner();
-            return Boolean(await pages.match("/")) && owner === document.body.dataset.owner;
+            const taps = window.CramplogTaps;
+            const kept = await (await caches.open(taps.PAGES)).match(taps.HOME);
+            const owner = await taps.owner();
+            // The same test the worker makes offline: the kept page is this account's.
+            return Boolean(kept && owner) && owner === document.body.dataset.owner
+                && (await taps.pageOwner(kept)) === owner;
         }"""
     )
 
