@@ -6,6 +6,7 @@ register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
 register_converter(converters.NightConverter, "night")
+register_converter(converters.IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -27,6 +28,16 @@ urlpatterns = [
     path("diary/checkins.csv", views.checkin_export, name="checkin_export"),
     path("diary/insights/", views.insights, name="insights"),
     path("diary/insights.csv", views.insights_csv, name="insights_csv"),
+    path("diary/experiments/", views.experiment_list, name="experiment_list"),
+    path("diary/experiments/new/", views.experiment_create, name="experiment_create"),
+    path("diary/experiments/<id:pk>/", views.experiment_detail, name="experiment_detail"),
+    path(
+        "diary/experiments/<id:pk>/nights.csv",
+        views.experiment_nights_csv,
+        name="experiment_nights_csv",
+    ),
+    path("diary/experiments/<id:pk>/stop/", views.experiment_stop, name="experiment_stop"),
+    path("diary/experiments/<id:pk>/report/", views.experiment_report, name="experiment_report"),
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
     path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),
