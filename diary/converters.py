@@ -38,18 +38,6 @@ class EpisodeIdConverter:
         return str(int(value))
 
 
-class IdConverter:
-    """Any other object's id, up to 18 digits so that a huge number is a 404."""
-
-    regex = "[0-9]{1,18}"
-
-    def to_python(self, value):
-        return int(value)
-
-    def to_url(self, value):
-        return str(int(value))
-
-
 class NightConverter:
     """YYYY-MM-DD; a date that does not exist (2026-02-30) is a 404."""
 

@@ -6,7 +6,6 @@ register_converter(converters.YearConverter, "yyyy")
 register_converter(converters.MonthConverter, "mm")
 register_converter(converters.EpisodeIdConverter, "episode")
 register_converter(converters.NightConverter, "night")
-register_converter(converters.IdConverter, "id")
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -53,14 +52,14 @@ urlpatterns = [
     path("diary/insights.csv", views.insights_csv, name="insights_csv"),
     path("diary/experiments/", views.experiment_list, name="experiment_list"),
     path("diary/experiments/new/", views.experiment_create, name="experiment_create"),
-    path("diary/experiments/<id:pk>/", views.experiment_detail, name="experiment_detail"),
+    path("diary/experiments/<int:pk>/", views.experiment_detail, name="experiment_detail"),
     path(
-        "diary/experiments/<id:pk>/nights.csv",
+        "diary/experiments/<int:pk>/nights.csv",
         views.experiment_nights_csv,
         name="experiment_nights_csv",
     ),
-    path("diary/experiments/<id:pk>/stop/", views.experiment_stop, name="experiment_stop"),
-    path("diary/experiments/<id:pk>/report/", views.experiment_report, name="experiment_report"),
+    path("diary/experiments/<int:pk>/stop/", views.experiment_stop, name="experiment_stop"),
+    path("diary/experiments/<int:pk>/report/", views.experiment_report, name="experiment_report"),
     path("diary/<yyyy:year>/", views.year, name="year"),
     path("diary/<yyyy:year>/<mm:month>/", views.month, name="month"),
     path("diary/<episode:pk>/", views.episode_detail, name="episode_detail"),

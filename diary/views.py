@@ -1165,9 +1165,11 @@ def experiment_nights_csv(request, pk):
     )
 
 
-@require_POST
 def experiment_stop(request, pk):
     experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's experiment is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     today = timezone.localdate()
     if experiment.running(today):
         experiment.ended_on = max(experiment.starts_on, last_night(today))
@@ -1176,9 +1178,11 @@ def experiment_stop(request, pk):
     return redirect(experiment)
 
 
-@require_POST
 def experiment_report(request, pk):
     experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's experiment is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
     experiment.in_report = request.POST.get("in_report") == "yes"
     experiment.save(update_fields=["in_report"])
     if experiment.in_report:

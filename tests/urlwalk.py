@@ -13,7 +13,15 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from diary.converters import EpisodeIdConverter, MonthConverter, NightConverter, YearConverter
-from diary.models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode
+from diary.models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Experiment,
+    Passkey,
+    Profile,
+    RecoveryCode,
+)
 from diary.vocabulary import night_of
 
 from .factories import PASSWORD
@@ -43,6 +51,8 @@ STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
 POST_ONLY = {
     "diary/quick/",
+    "diary/experiments/<int:pk>/stop/",
+    "diary/experiments/<int:pk>/report/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
     "accounts/security/passkeys/add/",
@@ -82,6 +92,17 @@ def personal_routes():
 
 
 PERSONAL_ROUTES = personal_routes()
+
+
+def owners_experiment(episode):
+    """An experiment of the episode's owner under the episode's id, so fill() names it too."""
+    return Experiment.objects.create(
+        pk=episode.pk,
+        user=episode.user,
+        change=OWNER_NOTE,
+        period_nights=7,
+        starts_on=night_of(episode.local_date, episode.local_hour),
+    )
 
 
 def fill(route, converters, episode):
@@ -151,6 +172,7 @@ def snapshot(owner):
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
         "checkins": list(CheckIn.objects.filter(user=owner).values()),
+        "experiments": list(Experiment.objects.filter(user=owner).values()),
         "sign-in": [
             list(model.objects.filter(user=owner).values())
             for model in (Passkey, AuthenticatorApp, RecoveryCode)
