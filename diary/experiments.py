@@ -178,9 +178,14 @@ class Result:
         return VERDICTS[self.verdict]
 
     @property
+    def orders(self):
+        """How many orders of the tested pairs the coin could have drawn."""
+        return 2**self.pairs_tested
+
+    @property
     def smallest_p(self):
         """The smallest p-value the randomisation test can give with this many pairs."""
-        return 2 / 2**self.pairs_tested if self.pairs_tested else None
+        return 2 / self.orders if self.pairs_tested else None
 
 
 def arm(nights):
@@ -329,9 +334,9 @@ def timeline(nights, schedule, width_per_night=6, height=80):
 
     return {
         "width": total * width_per_night,
-        "height": height + 20,
+        "height": height + 22,
         "baseline": height,
-        "label_y": height + 14,
+        "label_y": height + 17,
         "periods": [
             {
                 "period": period,

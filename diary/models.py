@@ -141,6 +141,7 @@ class Profile(models.Model):
         fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
         checkin_fields = [f.name for f in CheckIn._meta.concrete_fields if f.name != "user"]
+        experiment_fields = [f.name for f in Experiment._meta.concrete_fields if f.name != "user"]
         return {
             "exported_at": timezone.now(),
             "account": {
@@ -154,6 +155,9 @@ class Profile(models.Model):
             ),
             "checkins": list(
                 CheckIn.objects.owned_by(user).order_by("night").values(*checkin_fields)
+            ),
+            "experiments": list(
+                Experiment.objects.owned_by(user).order_by("starts_on").values(*experiment_fields)
             ),
             # How the person signs in: names and dates, never a key or a code.
             "passkeys": [

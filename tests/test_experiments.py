@@ -606,3 +606,14 @@ def test_the_pages_cost_the_same_queries_however_long_the_history(
         owner_client.get(f"/diary/experiments/{experiment.pk}/")
     with django_assert_num_queries(DETAIL_QUERIES):
         owner_client.get(f"/diary/experiments/{experiment.pk}/nights.csv")
+
+
+def test_the_json_export_holds_the_experiments_with_their_schedules(owner_client, owner):
+    experiment = finished(owner)
+
+    data = owner_client.get("/accounts/export/").json()
+
+    assert [row["id"] for row in data["experiments"]] == [experiment.pk]
+    exported = data["experiments"][0]
+    assert (exported["order"], exported["factor"]) == ("wnnwwn", "stretched")
+    assert exported["starts_on"] == experiment.starts_on.isoformat()
