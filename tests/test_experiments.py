@@ -581,6 +581,8 @@ def test_the_list_says_what_to_do_tonight(owner_client, owner):
 # The session, the person with their profile, the experiments (or the one), and two for the
 # nights of them all: the check-ins and the cramps per night.
 LIST_QUERIES = DETAIL_QUERIES = 5
+# The report's own queries, and three for the experiments in it.
+REPORT_QUERIES = 8
 
 
 @pytest.mark.parametrize("history", [1, 3])
@@ -617,3 +619,27 @@ def test_the_json_export_holds_the_experiments_with_their_schedules(owner_client
     exported = data["experiments"][0]
     assert (exported["order"], exported["factor"]) == ("wnnwwn", "stretched")
     assert exported["starts_on"] == experiment.starts_on.isoformat()
+
+
+@pytest.mark.parametrize("reported", [1, 3])
+def test_the_report_costs_the_same_queries_however_many_experiments_it_holds(
+    owner_client, owner, django_assert_num_queries, reported
+):
+    for n in range(reported - 1):
+        first = date(2025, 1, 1) + timedelta(days=120 * n)
+        Experiment.objects.create(
+            user=owner,
+            change=f"Change {n}",
+            starts_on=first,
+            period_nights=7,
+            ended_on=first + timedelta(days=60),
+            in_report=True,
+        )
+    Experiment.objects.filter(pk=finished(owner).pk).update(in_report=True)
+    query = {"start": "2026-04-01", "end": "2026-05-31"}
+    owner_client.get("/diary/report/", query)
+
+    with django_assert_num_queries(REPORT_QUERIES):
+        response = owner_client.get("/diary/report/", query)
+
+    assert len(response.context["experiment_summaries"]) == reported
