@@ -39,6 +39,8 @@ from datetime import date, timedelta
 import numpy as np
 from scipy.stats import beta, permutation_test
 
+from .stats import CONFIDENCE, finite
+
 ALTERNATING, BEFORE_AFTER = "alternating", "before_after"
 BASELINE, WITH, WITHOUT = "baseline", "with", "without"
 BASELINE_NIGHTS = 14
@@ -47,7 +49,6 @@ PAIRS = 3
 PERIOD_NIGHTS = (7, 14)
 # How far back an experiment may start, so that past check-ins serve as its baseline.
 MAX_NIGHTS_BACK = 90
-CONFIDENCE = 0.95
 # Fewer counted nights than this on either side, and no interval is worked out.
 MIN_COUNTED_NIGHTS = 5
 
@@ -174,10 +175,6 @@ class Result:
     verdict: str = UNCLEAR
 
     @property
-    def verdict_label(self):
-        return VERDICTS[self.verdict]
-
-    @property
     def orders(self):
         """How many orders of the tested pairs the coin could have drawn."""
         return 2**self.pairs_tested
@@ -202,8 +199,7 @@ def analyse(nights, design):
         if design == BEFORE_AFTER
         else [night for night in counted if night.period.kind == WITHOUT]
     )
-    result = Result(arm(with_change), arm(without), arm(baseline))
-    ratio, low, high, dispersion = rate_ratio(
+    ratio, low, high, phi = rate_ratio(
         [night.cramps for night in with_change], [night.cramps for night in without]
     )
     verdict = UNCLEAR
@@ -211,26 +207,10 @@ def analyse(nights, design):
         verdict = MORE
     elif high is not None and high < 1:
         verdict = FEWER
-    p, pairs = (None, 0)
-    if design == ALTERNATING:
-        p, pairs = randomisation_test(with_change, without)
+    p, pairs = randomisation_test(with_change, without) if design == ALTERNATING else (None, 0)
     return Result(
-        result.with_change,
-        result.without_change,
-        result.baseline,
-        ratio,
-        low,
-        high,
-        dispersion,
-        p,
-        pairs,
-        verdict,
+        arm(with_change), arm(without), arm(baseline), ratio, low, high, phi, p, pairs, verdict
     )
-
-
-def finite(value):
-    value = float(value)
-    return value if math.isfinite(value) else None
 
 
 def dispersion(*groups):
