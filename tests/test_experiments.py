@@ -643,3 +643,25 @@ def test_the_report_costs_the_same_queries_however_many_experiments_it_holds(
         response = owner_client.get("/diary/report/", query)
 
     assert len(response.context["experiment_summaries"]) == reported
+
+
+def test_an_unknown_experiment_answer_is_refused_next_to_its_field(owner_client, owner):
+    make(owner, starts_on=LAST - timedelta(days=16), order="wnwnwn")
+
+    response = owner_client.post(
+        f"/diary/checkin/{LAST}/", {"unlogged_cramps": "0", "experiment_done": "maybe"}
+    )
+
+    assert response.status_code == 200
+    assert "experiment_done" in response.context["form"].errors
+    assert not CheckIn.objects.exists()
+
+
+def test_a_before_after_experiment_warns_that_it_cannot_separate_the_change_from_chance(
+    owner_client, owner
+):
+    experiment = make(owner, design="before_after", order="w")
+
+    page = owner_client.get(f"/diary/experiments/{experiment.pk}/").content.decode()
+
+    assert "cannot separate the change from chance" in page
