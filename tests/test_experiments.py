@@ -110,6 +110,13 @@ def test_no_cramp_with_the_change_still_gives_an_upper_bound():
     assert 0 < high < 1
 
 
+def test_no_cramp_without_the_change_gives_a_lower_bound_only():
+    ratio, low, high, _ = experiments.rate_ratio([2] * 12, [0] * 12)
+
+    assert (ratio, high) == (None, None)
+    assert low > 1
+
+
 def test_too_few_counted_nights_give_no_interval():
     assert experiments.rate_ratio([1] * 4, [0] * 20) == (None, None, None, None)
     assert experiments.rate_ratio([0] * 10, [0] * 10) == (None, None, None, None)
