@@ -31,6 +31,7 @@ could come from the coin tosses alone: scipy's permutation_test flips the order 
 pair, every way (2 ** pairs), so its p-value can never be below 2 / 2 ** pairs.
 """
 
+import itertools
 import math
 import secrets
 from dataclasses import dataclass
@@ -64,7 +65,7 @@ LETTERS = {"w": WITH, "n": WITHOUT}
 PAIR_ORDERS = ("wn", "nw")
 # Every stored order a design allows: the model's constraint names them all.
 ORDERS = {
-    ALTERNATING: [a + b + c for a in PAIR_ORDERS for b in PAIR_ORDERS for c in PAIR_ORDERS],
+    ALTERNATING: ["".join(pairs) for pairs in itertools.product(PAIR_ORDERS, repeat=PAIRS)],
     BEFORE_AFTER: ["w"],
 }
 
