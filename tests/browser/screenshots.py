@@ -12,7 +12,7 @@ import pytest
 from django.core.management import call_command
 from PIL import Image
 
-from diary.models import Episode
+from diary.models import Episode, Experiment
 from diary.vocabulary import night_of
 from knowledge.models import Cause
 from tests.sitepages import make_diary, make_editor, session_cookie
@@ -59,6 +59,11 @@ def pages(demo):
             demo["person"],
         ),
         ("insights", "/diary/insights/", demo["decade"]),
+        (
+            "experiment",
+            Experiment.objects.get(user=demo["person"]).get_absolute_url(),
+            demo["person"],
+        ),
         ("knowledge-cause", cause.get_absolute_url(), demo["person"]),
         ("admin", "/admin/", demo["editor"]),
     ]

@@ -61,7 +61,7 @@ FACTOR_CHANCES = {
 # cramps on nights the change was done, how often the schedule was followed, and how many
 # nights before last night it ended.
 EXPERIMENT_FACTOR = Factor.SUPPLEMENT
-EXPERIMENT_EFFECT = [4, 1, 0.5, 0.3]
+EXPERIMENT_EFFECT = [8, 1, 0.3, 0.1]
 ADHERENCE = 0.9
 EXPERIMENT_ENDED_NIGHTS_AGO = 10
 # Mornings checked in: the ten-year person nearly always, the others less often.
