@@ -1069,11 +1069,12 @@ def experiment_summary(experiment, nights_of_it, today):
     """What the pages say of an experiment: its result, verdict and where it stands."""
     result = experiments.analyse(nights_of_it, experiment.design)
     running = experiment.running(today)
+    verdict = experiments.RUNNING if running else result.verdict
     return {
         "experiment": experiment,
         "result": result,
-        "verdict": experiments.RUNNING if running else result.verdict,
-        "verdict_label": experiments.VERDICTS[experiments.RUNNING if running else result.verdict],
+        "verdict": verdict,
+        "verdict_label": experiments.VERDICTS[verdict],
         "running": running,
         "checked": sum(1 for night in nights_of_it if night.checked),
         "counted": sum(1 for night in nights_of_it if night.counted),
