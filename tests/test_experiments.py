@@ -672,3 +672,20 @@ def test_a_before_after_experiment_warns_that_it_cannot_separate_the_change_from
     page = owner_client.get(f"/diary/experiments/{experiment.pk}/").content.decode()
 
     assert "cannot separate the change from chance" in page
+
+
+def test_a_new_experiment_starts_after_the_nights_of_the_last_one(owner_client, owner):
+    for n in range(20):
+        CheckIn.objects.create(user=owner, night=LAST - timedelta(days=n))
+    old = make(owner, starts_on=LAST - timedelta(days=19))
+    owner_client.post(f"/diary/experiments/{old.pk}/stop/")
+    data = {"change": "Water", "design": "alternating", "period_nights": "7"}
+
+    overlapping = owner_client.post(
+        "/diary/experiments/new/", {**data, "starts_on": LAST.isoformat()}
+    )
+    after = owner_client.post("/diary/experiments/new/", {**data, "starts_on": TODAY.isoformat()})
+
+    assert "start after it" in " ".join(overlapping.context["form"].errors["starts_on"])
+    assert after.status_code == 302
+    assert Experiment.objects.filter(user=owner).count() == 2
