@@ -217,6 +217,29 @@ def links_csv(links):
     return buffer.getvalue()
 
 
+EXPERIMENT_NIGHT_COLUMNS = ("night", "period", "counted", "done", "cramps")
+YES_NO = {True: "yes", False: "no", None: ""}
+
+
+def experiment_nights_csv(nights):
+    """An experiment's nights (diary.experiments.Night rows) as CSV text."""
+    buffer = io.StringIO()
+    buffer.write(BOM)
+    writer = csv.writer(buffer)
+    writer.writerow(EXPERIMENT_NIGHT_COLUMNS)
+    for night in nights:
+        writer.writerow(
+            [
+                night.night.isoformat(),
+                night.period.kind,
+                YES_NO[night.counted],
+                YES_NO[night.done],
+                blank(night.cramps),
+            ]
+        )
+    return buffer.getvalue()
+
+
 def decode(data):
     """The file's text, with or without a byte order mark, or CSVFileError."""
     if b"\x00" in data:

@@ -24,6 +24,7 @@ from .models import (
     AuthenticatorApp,
     CheckIn,
     Episode,
+    Experiment,
     Passkey,
     Profile,
     RecoveryCode,
@@ -40,6 +41,7 @@ from .vocabulary import (
     MAX_UNLOGGED_CRAMPS,
     ML_PER_UNIT,
     Activity,
+    Factor,
     FluidUnit,
     Foot,
     Helped,
@@ -528,10 +530,30 @@ class CheckInForm(forms.ModelForm):
             "notes": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, profile, **kwargs):
+    def __init__(self, *args, profile, experiment=None, **kwargs):
         self.profile = profile
         super().__init__(*args, **kwargs)
         self.fields["night"].disabled = True
+        # Asked only on an experiment's nights with or without its change; a change that is a
+        # factor is asked here instead of among the factors, so it is answered once.
+        self.experiment = (
+            experiment if experiment and experiment.asks(self.instance.night) else None
+        )
+        if self.experiment:
+            self.fields["experiment_done"] = forms.TypedChoiceField(
+                label=f"Your experiment: did you do it that day? ({self.experiment.change})",
+                choices=[("yes", "Yes"), ("no", "No")],
+                coerce=lambda value: value == "yes",
+                empty_value=None,
+                required=False,
+                widget=forms.RadioSelect,
+            )
+            if self.instance.pk:
+                done = self.experiment.done_on(self.instance)
+                self.initial["experiment_done"] = {True: "yes", False: "no"}.get(done)
+            if self.experiment.factor:
+                factors = self.fields["factors"]
+                factors.choices = [c for c in factors.choices if c[0] != self.experiment.factor]
         self.fields[
             "unlogged_cramps"
         ].help_text = f"0 means no other cramps. At most {MAX_UNLOGGED_CRAMPS}."
@@ -549,6 +571,8 @@ class CheckInForm(forms.ModelForm):
             "fluids",
             "notes",
         )
+        if self.experiment:
+            self.helper.layout.insert(0, InlineRadios("experiment_done"))
 
     def clean_fluids(self):
         return as_ml(self.cleaned_data["fluids"], self.profile)
@@ -557,7 +581,17 @@ class CheckInForm(forms.ModelForm):
         """Save by person and night, so two saves at once (a double tap) make one check-in."""
         checkin = self.instance
         checkin.fluid_ml = self.cleaned_data["fluids"]
-        values = {name: getattr(checkin, name) for name in [*self._meta.fields[1:], "fluid_ml"]}
+        names = [*self._meta.fields[1:], "fluid_ml"]
+        if self.experiment:
+            done = self.cleaned_data["experiment_done"]
+            if self.experiment.factor:
+                # Done or not is the factor, recorded or not, so it is never stored twice.
+                factors = [f for f in checkin.factors if f != self.experiment.factor]
+                checkin.factors = factors + [self.experiment.factor] * bool(done)
+            else:
+                checkin.experiment_done = done
+                names.append("experiment_done")
+        values = {name: getattr(checkin, name) for name in names}
         saved, _created = CheckIn.objects.update_or_create(
             user=checkin.user, night=checkin.night, defaults=values
         )
@@ -914,3 +948,42 @@ class AuthenticatorAppForm(forms.Form):
             defaults={"secret": self.app.secret, "last_step": self.app.last_step},
         )
         return app
+
+
+class ExperimentForm(forms.ModelForm):
+    """A new experiment; its schedule is drawn when it is saved (Experiment.save)."""
+
+    class Meta:
+        model = Experiment
+        fields = ["change", "factor", "design", "period_nights", "starts_on"]
+        widgets = {
+            "design": forms.RadioSelect,
+            "period_nights": forms.RadioSelect,
+            "starts_on": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        }
+        help_texts = {
+            "change": "In a few words, such as “magnesium at bedtime” or “stretch before bed”.",
+            "factor": "If the change is one of these, your check-ins record it for you.",
+            "starts_on": "Tonight, or a night up to 90 back that you checked in, so your "
+            "check-ins since then serve as the baseline.",
+        }
+        error_messages = {
+            "period_nights": {"invalid_choice": "Choose periods of 7 or 14 nights."},
+            "design": {"invalid_choice": "Choose alternating periods, or before and after."},
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["change"].required = False
+        self.fields["factor"].choices = [("", "None of these"), *Factor.choices]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("change") and data.get("factor"):
+            data["change"] = self.instance.change = Factor(data["factor"]).label
+        if not data.get("change") and not self.has_error("factor"):
+            self.add_error("change", "Say what you will change, or pick it from the factors.")
+        return data

@@ -1,6 +1,7 @@
 import functools
 import hashlib
 import hmac
+import operator
 import re
 import secrets
 import uuid
@@ -21,7 +22,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
 
-from . import nights, patterns
+from . import experiments, nights, patterns
 from .durations import format_duration
 from .fields import ChoiceListField
 from .vocabulary import (
@@ -51,6 +52,7 @@ from .vocabulary import (
     Symptom,
     Theme,
     Trigger,
+    last_night,
     night_of,
     night_under_way,
 )
@@ -160,6 +162,7 @@ class Profile(models.Model):
             f.name for f in ShareLink._meta.concrete_fields if f.name not in {"user", "token_hash"}
         ]
         checkin_fields = [f.name for f in CheckIn._meta.concrete_fields if f.name != "user"]
+        experiment_fields = [f.name for f in Experiment._meta.concrete_fields if f.name != "user"]
         return {
             "exported_at": timezone.now(),
             "account": {
@@ -176,6 +179,9 @@ class Profile(models.Model):
             ),
             "share_links": list(
                 ShareLink.objects.owned_by(user).order_by("created_at", "pk").values(*link_fields)
+            ),
+            "experiments": list(
+                Experiment.objects.owned_by(user).order_by("starts_on").values(*experiment_fields)
             ),
             # How the person signs in: names and dates, never a key or a code.
             "passkeys": [
@@ -606,6 +612,9 @@ class CheckIn(models.Model):
         "drinks that day (ml)", null=True, blank=True, validators=[MaxValueValidator(MAX_FLUID_ML)]
     )
     notes = models.TextField(blank=True, max_length=MAX_CHECKIN_NOTES)
+    # Whether the change an experiment tries was done that day, asked while one runs; an
+    # experiment whose change is a factor reads `factors` instead.
+    experiment_done = models.BooleanField("did you do it?", null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -649,6 +658,189 @@ class CheckIn(models.Model):
 
     def factor_labels(self):
         return self._meta.get_field("factors").labels(self.factors)
+
+
+class ExperimentQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+    def open(self):
+        """Not stopped and not closed: at most one a person (a constraint)."""
+        return self.filter(ended_on__isnull=True)
+
+    def covering(self, night):
+        """The experiment whose nights may include this one: the last to start by then."""
+        return self.filter(starts_on__lte=night).order_by("-starts_on").first()
+
+    def for_report(self):
+        return self.filter(in_report=True).order_by("starts_on")
+
+    def close_finished(self, today):
+        """Close the open experiments whose schedule is over, at their planned end."""
+        for experiment in self.open():
+            if not experiment.running(today):
+                experiment.ended_on = experiment.planned_end
+                experiment.save(update_fields=["ended_on"])
+
+
+class Experiment(models.Model):
+    """A person's trial of one change, on a schedule drawn when it is created (diary.experiments).
+
+    ended_on is the last night it covers once it is over: set when the person stops it early,
+    or to its planned end when the schedule is over and they start the next one. Until then it
+    is empty, and a person has at most one such experiment.
+    """
+
+    ALTERNATING, BEFORE_AFTER = experiments.ALTERNATING, experiments.BEFORE_AFTER
+    DESIGNS = [
+        (ALTERNATING, "Alternating periods with and without (recommended)"),
+        (BEFORE_AFTER, "Before and after"),
+    ]
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="experiments")
+    change = models.CharField("the change you want to try", max_length=100)
+    factor = models.CharField(
+        "or one of the check-in’s factors", max_length=20, choices=Factor.choices, blank=True
+    )
+    design = models.CharField(max_length=16, choices=DESIGNS, default=ALTERNATING)
+    period_nights = models.PositiveSmallIntegerField(
+        "nights in each period",
+        choices=[(n, f"{n} nights") for n in experiments.PERIOD_NIGHTS],
+        default=14,
+    )
+    starts_on = models.DateField("first night of the baseline")
+    # One letter a period after the baseline (w: with, n: without), drawn at creation.
+    order = models.CharField(max_length=2 * experiments.PAIRS, editable=False)
+    ended_on = models.DateField(null=True, blank=True, editable=False)
+    in_report = models.BooleanField("show in the doctor’s report", default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ExperimentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_on"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user"],
+                condition=Q(ended_on__isnull=True),
+                name="experiment_one_running_per_person",
+                violation_error_message="You already have an experiment running.",
+            ),
+            models.CheckConstraint(
+                condition=Q(period_nights__in=experiments.PERIOD_NIGHTS),
+                name="experiment_period_7_or_14_nights",
+            ),
+            models.CheckConstraint(
+                condition=functools.reduce(
+                    operator.or_,
+                    (
+                        Q(design=design, order__in=orders)
+                        for design, orders in experiments.ORDERS.items()
+                    ),
+                ),
+                name="experiment_order_fits_design",
+            ),
+            models.CheckConstraint(
+                condition=Q(factor="") | Q(factor__in=Factor.values), name="experiment_factor_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(starts_on__gte=FIRST_NIGHT), name="experiment_starts_plausible"
+            ),
+            models.CheckConstraint(
+                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("starts_on")),
+                name="experiment_ends_after_start",
+            ),
+        ]
+
+    def __str__(self):
+        return f"Experiment: {self.change}"
+
+    def save(self, *args, **kwargs):
+        if not self.order:
+            self.order = experiments.draw_order(self.design)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("experiment_detail", args=[self.pk])
+
+    def clean(self):
+        if self.starts_on is None or self.user_id is None:
+            return
+        today = timezone.localtime(timezone=Profile.objects.for_user(self.user).zone).date()
+        others = list(Experiment.objects.owned_by(self.user).exclude(pk=self.pk))
+        if any(other.running(today) for other in others):
+            raise ValidationError(
+                "You already have an experiment running: stop it or let it finish first.",
+                code="running",
+            )
+        earliest = today - timedelta(days=experiments.MAX_NIGHTS_BACK)
+        if self.starts_on > today:
+            raise ValidationError({"starts_on": "Start tonight at the latest."})
+        if self.starts_on < earliest:
+            raise ValidationError(
+                {
+                    "starts_on": f"Start at most {experiments.MAX_NIGHTS_BACK} nights back: "
+                    f"on {earliest:%-d %B %Y} or later."
+                }
+            )
+        if self.starts_on < last_night(today):
+            first = CheckIn.objects.owned_by(self.user).aggregate(first=models.Min("night"))
+            first = first["first"]
+            if first is None or self.starts_on < first:
+                since = f"begin on {first:%-d %B %Y}" if first else "have not begun"
+                raise ValidationError(
+                    {
+                        "starts_on": f"A baseline in the past comes from your check-ins, and "
+                        f"they {since}: start on a checked night, or tonight."
+                    }
+                )
+        latest = max((other.ends_on for other in others), default=None)
+        if latest is not None and self.starts_on <= latest:
+            raise ValidationError(
+                {
+                    "starts_on": "Your last experiment covers the nights up to "
+                    f"{latest:%-d %B %Y}: start after it."
+                }
+            )
+
+    @property
+    def schedule(self):
+        return experiments.periods(self.starts_on, self.period_nights, self.order, self.design)
+
+    @property
+    def planned_end(self):
+        return self.schedule[-1].last
+
+    @property
+    def ends_on(self):
+        return self.ended_on or self.planned_end
+
+    @property
+    def stopped_early(self):
+        return self.ended_on is not None and self.ended_on < self.planned_end
+
+    def running(self, today):
+        """Whether nights are still to come: not ended, and the schedule's last night not over."""
+        return self.ended_on is None and last_night(today) < self.planned_end
+
+    def period_on(self, night):
+        if night > self.ends_on:
+            return None
+        return experiments.period_of(night, self.schedule)
+
+    def asks(self, night):
+        """Whether the check-in for this night asks if the change was done."""
+        period = self.period_on(night)
+        return period is not None and period.kind != experiments.BASELINE
+
+    def done_on(self, checkin):
+        """Whether the change was done on a checked night, None when not known."""
+        if self.factor:
+            return self.factor in checkin.factors
+        return checkin.experiment_done
+
+    def done_by_night(self, checkins):
+        return {c.night: self.done_on(c) for c in checkins if self.done_on(c) is not None}
 
 
 # How long checked rows wait for the person to confirm an import.

@@ -12,7 +12,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.http import (
     Http404,
@@ -33,7 +33,7 @@ from django.utils.translation import ngettext
 from django.views import csrf
 from django.views.decorators.http import require_POST, require_safe
 
-from . import advice, csvio, limits, nights, passkeys, patterns, stats, taps
+from . import advice, csvio, experiments, limits, nights, passkeys, patterns, stats, taps
 from .forms import (
     AuthenticatorAppForm,
     CheckInForm,
@@ -41,6 +41,7 @@ from .forms import (
     DeleteAccountForm,
     EpisodeFilterForm,
     EpisodeForm,
+    ExperimentForm,
     ExportRangeForm,
     ImportForm,
     LoginForm,
@@ -60,6 +61,7 @@ from .models import (
     AuthenticatorApp,
     CheckIn,
     Episode,
+    Experiment,
     Passkey,
     PendingImport,
     Profile,
@@ -819,6 +821,7 @@ def report_context(profile, start, end, full_notes):
         "cut_notes": [e for e in episodes if len(e.notes) > NOTES_CUT] if full_notes else None,
         "low_fluid_ml": patterns.LOW_FLUID_ML,
         "generated": timezone.localtime(timezone=profile.zone),
+        "experiment_summaries": report_experiments(user, today),
     }
 
 
@@ -1270,6 +1273,7 @@ def checkin(request, night):
         request.POST or None,
         instance=saved or CheckIn(user=request.user, night=night),
         profile=profile,
+        experiment=Experiment.objects.owned_by(request.user).covering(night),
     )
     if form.is_valid():
         form.save()
@@ -1426,3 +1430,156 @@ def service_worker(request):
 def offline(request):
     """What the service worker shows for a page it cannot fetch or keep: the same for everyone."""
     return render(request, "offline.html")
+
+
+def experiment_nights(user, chosen, today):
+    """{experiment: its experiments.Night list up to last night} for these experiments.
+
+    Two queries however many experiments and nights: the check-ins and the cramps per night
+    over the span of them all.
+    """
+    last = last_night(today)
+    spans = {
+        experiment: (experiment.starts_on, min(experiment.ends_on, last)) for experiment in chosen
+    }
+    if not spans:
+        return {}
+    first, end = min(s for s, _e in spans.values()), max(e for _s, e in spans.values())
+    checkins = list(CheckIn.objects.owned_by(user).between(first, end))
+    per_night = Episode.objects.owned_by(user).per_night(first, end)
+    rows = [(c.night, c.unlogged_cramps, c.sleep_disturbance, c.factors) for c in checkins]
+    known = {n.night: n for n in nights.every_night(first, end, per_night, rows)}
+    return {
+        experiment: experiments.plan(
+            experiment.schedule, stop, known, experiment.done_by_night(checkins)
+        )
+        for experiment, (_start, stop) in spans.items()
+    }
+
+
+def experiment_summary(experiment, nights_of_it, today):
+    """What the pages say of an experiment: its result, verdict and where it stands."""
+    result = experiments.analyse(nights_of_it, experiment.design)
+    running = experiment.running(today)
+    verdict = experiments.RUNNING if running else result.verdict
+    return {
+        "experiment": experiment,
+        "result": result,
+        "verdict": verdict,
+        "verdict_label": experiments.VERDICTS[verdict],
+        "running": running,
+        "checked": sum(1 for night in nights_of_it if night.checked),
+        "counted": sum(1 for night in nights_of_it if night.counted),
+        "tonight": experiment.period_on(today) if running else None,
+    }
+
+
+def report_experiments(user, today):
+    """experiment_summary of each experiment the person added to the doctor's report, in
+    three queries however many: for diary/includes/report_experiments.html."""
+    chosen = list(Experiment.objects.owned_by(user).for_report())
+    found = experiment_nights(user, chosen, today)
+    return [experiment_summary(e, found[e], today) for e in chosen]
+
+
+def experiment_list(request):
+    today = timezone.localdate()
+    chosen = list(Experiment.objects.owned_by(request.user))
+    found = experiment_nights(request.user, chosen, today)
+    summaries = [experiment_summary(e, found[e], today) for e in chosen]
+    return render(
+        request,
+        "diary/experiment_list.html",
+        {
+            "running": next((s for s in summaries if s["running"]), None),
+            "summaries": summaries,
+        },
+    )
+
+
+def experiment_create(request):
+    today = timezone.localdate()
+    form = ExperimentForm(
+        request.POST or None,
+        instance=Experiment(user=request.user),
+        initial={"starts_on": today},
+    )
+    if form.is_valid():
+        try:
+            with transaction.atomic():
+                Experiment.objects.owned_by(request.user).close_finished(today)
+                experiment = form.save()
+        except IntegrityError:
+            # Another experiment was started at the same moment (a double tap).
+            form.add_error(None, "You already have an experiment running.")
+        else:
+            messages.success(request, "Your experiment is set up: its schedule is below.")
+            return redirect(experiment)
+    return render(
+        request,
+        "diary/experiment_form.html",
+        {
+            "form": form,
+            "baseline_nights": experiments.BASELINE_NIGHTS,
+            "pairs": experiments.PAIRS,
+            "wash_in": experiments.WASH_IN_NIGHTS,
+        },
+    )
+
+
+def experiment_detail(request, pk):
+    experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    today = timezone.localdate()
+    found = experiment_nights(request.user, [experiment], today)[experiment]
+    summary = experiment_summary(experiment, found, today)
+    return render(
+        request,
+        "diary/experiment_detail.html",
+        {
+            "summary": summary,
+            "experiment": experiment,
+            "running": summary["running"],
+            "nights": found,
+            "periods": experiments.counts_by_period(experiment.schedule, found),
+            "timeline": experiments.timeline(found, experiment.schedule),
+            "wash_in": experiments.WASH_IN_NIGHTS,
+        },
+    )
+
+
+def experiment_nights_csv(request, pk):
+    experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    found = experiment_nights(request.user, [experiment], timezone.localdate())[experiment]
+    filename = f"cramplog-{request.user.get_username()}-experiment-{experiment.pk}-nights.csv"
+    return HttpResponse(
+        csvio.experiment_nights_csv(found),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": content_disposition_header(True, filename)},
+    )
+
+
+def experiment_stop(request, pk):
+    experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's experiment is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    today = timezone.localdate()
+    if experiment.running(today):
+        experiment.ended_on = max(experiment.starts_on, last_night(today))
+        experiment.save(update_fields=["ended_on"])
+        messages.success(request, "Experiment stopped. Its result counts the nights until now.")
+    return redirect(experiment)
+
+
+def experiment_report(request, pk):
+    experiment = get_object_or_404(Experiment.objects.owned_by(request.user), pk=pk)
+    # Checked after the lookup, so someone else's experiment is a 404 whatever the method.
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    experiment.in_report = request.POST.get("in_report") == "yes"
+    experiment.save(update_fields=["in_report"])
+    if experiment.in_report:
+        messages.success(request, "Its result is in your doctor’s report.")
+    else:
+        messages.success(request, "Its result is no longer in your doctor’s report.")
+    return redirect(experiment)

@@ -18,6 +18,7 @@ from diary.models import (
     AuthenticatorApp,
     CheckIn,
     Episode,
+    Experiment,
     Passkey,
     Profile,
     RecoveryCode,
@@ -140,7 +141,20 @@ def make_diary(user, now=None):
         notes="Calf locked up at the end of a hot run.",
     )
     make_checkins(user)
+    make_experiment(user)
     return [*episodes, newest]
+
+
+def make_experiment(user):
+    """An experiment under way: stretching, begun on the check-ins three weeks back."""
+    if not Experiment.objects.filter(user=user).exists():
+        Experiment.objects.create(
+            user=user,
+            change="Stretch feet and calves before bed",
+            factor="stretched",
+            period_nights=7,
+            starts_on=last_night(timezone.localdate()) - timedelta(days=20),
+        )
 
 
 def make_checkins(user, nights=28):
@@ -235,6 +249,9 @@ def signed_in_pages(episode):
         f"/diary/checkin/{night_of(episode.local_date, episode.local_hour)}/",
         f"/diary/checkin/{last_night(today) - timedelta(days=4)}/",
         "/diary/insights/",
+        "/diary/experiments/",
+        "/diary/experiments/new/",
+        Experiment.objects.filter(user=episode.user).first().get_absolute_url(),
         "/diary/import/",
         "/accounts/profile/",
         "/accounts/password_change/",

@@ -18,7 +18,7 @@ from .test_home import HOME_QUERIES
 
 BERLIN = ZoneInfo("Europe/Berlin")
 D = date(2026, 3, 10)
-CHECKIN_QUERIES = 4
+CHECKIN_QUERIES = 5
 
 
 @pytest.fixture
@@ -252,8 +252,8 @@ def test_the_check_in_page_costs_the_same_queries_for_a_short_or_long_history(
     history(owner, nights_back)
 
     owner_client.get(f"/diary/checkin/{D}/")
-    # The session and the person with their profile, the night's check-in and the cramps
-    # logged in it.
+    # The session and the person with their profile, the night's check-in, the experiment
+    # that may cover it, and the cramps logged in it.
     with django_assert_num_queries(CHECKIN_QUERIES):
         response = owner_client.get(f"/diary/checkin/{D}/")
 

@@ -19,6 +19,7 @@ from .urlwalk import (
     fill,
     get_answer,
     names_an_object,
+    owners_experiment,
     post_data,
     query_for,
     snapshot,
@@ -31,6 +32,7 @@ def owners_episode(owner):
     episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
     night = night_of(episode.local_date, episode.local_hour)
     CheckIn.objects.create(user=owner, night=night, factors=["cold"], notes=OWNER_NOTE)
+    owners_experiment(episode)
     return episode
 
 
@@ -82,6 +84,8 @@ STRANGER_POSTS = {
     "diary/checkins.csv": 200,
     "diary/insights/": 200,
     "diary/insights.csv": 200,
+    "diary/experiments/": 200,
+    "diary/experiments/new/": 200,  # the form says what is missing: nothing is started
     "accounts/security/": 200,
     "accounts/security/confirm/": 302,  # with their own password
     "accounts/security/passkeys/options/": 400,  # passkeys need localhost, not testserver

@@ -13,7 +13,15 @@ import cramplog.settings as project_settings
 from diary.models import Episode
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
-from .urlwalk import OWNER_NOTE, PERSONAL_ROUTES, fill, get_answer, post_data, snapshot
+from .urlwalk import (
+    OWNER_NOTE,
+    PERSONAL_ROUTES,
+    fill,
+    get_answer,
+    owners_experiment,
+    post_data,
+    snapshot,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 LOGIN = "/accounts/login/"
@@ -472,6 +480,7 @@ def test_logging_out_is_refused_without_a_csrf_token_and_keeps_the_session(owner
 )
 def test_a_get_never_changes_anything(owner_client, owner, route, converters):
     episode = EpisodeFactory(user=owner, notes=OWNER_NOTE)
+    owners_experiment(episode)
     url = fill(route, converters, episode)
     before = snapshot(owner)
 

@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from diary.management.commands.seed_demo import PASSWORD
-from diary.models import Episode
+from diary.models import Episode, Experiment
 
+from .conftest import BACKEND
 from .factories import EpisodeFactory
 
 
@@ -120,3 +121,16 @@ def test_a_demo_person_can_sign_in_with_the_documented_password(demo, client):
 def test_the_benchmark_baseline_pages_are_not_served_outside_the_benchmark(owner_client):
     for path in ("/bench/plaintext/", "/bench/fortunes/", "/bench/rows/"):
         assert owner_client.get(path).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_one_year_person_has_a_finished_experiment_that_finds_its_planted_effect(demo, client):
+    experiment = Experiment.objects.get(user__username="demo-year")
+    client.force_login(experiment.user, backend=BACKEND)
+
+    response = client.get(f"/diary/experiments/{experiment.pk}/")
+
+    assert not experiment.running(timezone.localdate())
+    assert 'data-verdict="fewer"' in response.content.decode()
+    result = response.context["summary"]["result"]
+    assert result.with_change.nights >= 20 and result.without_change.nights >= 20

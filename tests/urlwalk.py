@@ -23,6 +23,7 @@ from diary.models import (
     AuthenticatorApp,
     CheckIn,
     Episode,
+    Experiment,
     Passkey,
     Profile,
     RecoveryCode,
@@ -64,6 +65,8 @@ POST_ONLY = {
     "diary/quick/",
     "diary/shares/<share:pk>/revoke/",
     "diary/<episode:pk>/undo/",
+    "diary/experiments/<int:pk>/stop/",
+    "diary/experiments/<int:pk>/report/",
     "accounts/security/confirm/",
     "accounts/security/passkeys/options/",
     "accounts/security/passkeys/add/",
@@ -103,6 +106,17 @@ def personal_routes():
 
 
 PERSONAL_ROUTES = personal_routes()
+
+
+def owners_experiment(episode):
+    """An experiment of the episode's owner under the episode's id, so fill() names it too."""
+    return Experiment.objects.create(
+        pk=episode.pk,
+        user=episode.user,
+        change=OWNER_NOTE,
+        period_nights=7,
+        starts_on=night_of(episode.local_date, episode.local_hour),
+    )
 
 
 def fill(route, converters, episode):
@@ -188,6 +202,7 @@ def snapshot(owner):
         "episodes": list(Episode.objects.filter(user=owner).values()),
         "checkins": list(CheckIn.objects.filter(user=owner).values()),
         "share_links": list(ShareLink.objects.filter(user=owner).values()),
+        "experiments": list(Experiment.objects.filter(user=owner).values()),
         "sign-in": [
             list(model.objects.filter(user=owner).values())
             for model in (Passkey, AuthenticatorApp, RecoveryCode)

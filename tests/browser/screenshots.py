@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from PIL import Image
 
-from diary.models import Episode
+from diary.models import Episode, Experiment
 from diary.vocabulary import night_of
 from knowledge.models import Cause
 from tests.factories import UserFactory
@@ -77,6 +77,11 @@ def pages(demo):
             demo["person"],
         ),
         ("insights", "/diary/insights/", demo["decade"]),
+        (
+            "experiment",
+            Experiment.objects.get(user=demo["person"]).get_absolute_url(),
+            demo["person"],
+        ),
         ("knowledge-cause", cause.get_absolute_url(), demo["person"]),
         ("admin", "/admin/", demo["editor"]),
     ]

@@ -3,7 +3,10 @@
 Everything it creates belongs to users named ``demo-...``; running it again replaces them, so
 the same seed always gives the same diaries. Each person checks in most mornings, and two
 factors are planted for the insights page to find: nights after alcohol have cramps more
-often, nights after stretching less often. The others have no effect.
+often, nights after stretching less often. The others have no effect. The one-year person
+also ran an experiment, finished ten nights ago, with magnesium at bedtime: on its nights
+with the change they took it (most of the time) and had fewer cramps, a planted effect for
+its result page to find.
 """
 
 import math
@@ -17,7 +20,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from diary.models import CheckIn, Episode, Profile
+from diary import experiments
+from diary.models import CheckIn, Episode, Experiment, Profile
 from diary.vocabulary import NIGHT_TURNS_AT_HOUR, Factor, Trigger, last_night, night
 
 PREFIX = "demo-"
@@ -53,6 +57,13 @@ FACTOR_CHANCES = {
     Factor.SUPPLEMENT: 0.25,
     Factor.LOW_FLUIDS: 0.12,
 }
+# The one-year person's experiment: what it tries, how it scales the weights of 0, 1, 2 and 3
+# cramps on nights the change was done, how often the schedule was followed, and how many
+# nights before last night it ended.
+EXPERIMENT_FACTOR = Factor.SUPPLEMENT
+EXPERIMENT_EFFECT = [8, 1, 0.3, 0.1]
+ADHERENCE = 0.9
+EXPERIMENT_ENDED_NIGHTS_AGO = 10
 # Mornings checked in: the ten-year person nearly always, the others less often.
 CHECKIN_CHANCES = {"decade": 0.95, "year": 0.85}
 MONTH_CHECKIN_CHANCE = 0.7
@@ -131,7 +142,8 @@ class Command(BaseCommand):
         with transaction.atomic():
             for user, (name, days) in zip(users, plan, strict=True):
                 chance = CHECKIN_CHANCES.get(name, MONTH_CHECKIN_CHANCE)
-                for cramps, checkin in self.history(user, days, chance):
+                experiment = self.experiment(user) if name == "year" else None
+                for cramps, checkin in self.history(user, days, chance, experiment):
                     pending.extend(cramps)
                     if checkin:
                         pending_checkins.append(checkin)
@@ -193,7 +205,34 @@ class Command(BaseCommand):
             user.profile = profile
         return users
 
-    def history(self, user, days, checkin_chance):
+    def experiment(self, user):
+        """A finished alternating experiment of 14-night periods, its order from the seed."""
+        nights = experiments.BASELINE_NIGHTS + 2 * experiments.PAIRS * 14
+        ends_on = last_night(self.today) - timedelta(days=EXPERIMENT_ENDED_NIGHTS_AGO)
+        order = "".join(self.rng.choice(experiments.PAIR_ORDERS) for _ in range(experiments.PAIRS))
+        return Experiment.objects.create(
+            user=user,
+            change="Magnesium at bedtime",
+            factor=EXPERIMENT_FACTOR,
+            period_nights=14,
+            starts_on=ends_on - timedelta(days=nights - 1),
+            order=order,
+            ended_on=ends_on,
+            in_report=True,
+        )
+
+    def followed(self, experiment, date_of_night, factors):
+        """The night's factors as the experiment's schedule had them, most of the time."""
+        period = experiment.period_on(date_of_night)
+        if period is None:
+            return factors, False
+        factors = [f for f in factors if f != experiment.factor]
+        done = period.kind == experiments.WITH
+        if period.kind != experiments.BASELINE and self.rng.random() > ADHERENCE:
+            done = not done
+        return factors + [experiment.factor] * done, done
+
+    def history(self, user, days, checkin_chance, experiment=None):
         """(cramps, check-in or None) for each of the last `days` nights, up to last night.
 
         A night's factors are drawn first and set the chances of its cramps, so the planted
@@ -207,11 +246,13 @@ class Command(BaseCommand):
         for back in range(days - 1, -1, -1):
             date_of_night = last - timedelta(days=back)
             factors = [f for f, chance in FACTOR_CHANCES.items() if rng.random() < chance]
+            done = False
+            if experiment:
+                factors, done = self.followed(experiment, date_of_night, factors)
             weights = list(PER_NIGHT_WEIGHTS)
-            for factor in factors:
-                weights = [
-                    w * m for w, m in zip(weights, EFFECTS.get(factor, [1] * 4), strict=True)
-                ]
+            effects = [EFFECTS.get(factor, [1] * 4) for factor in factors]
+            for effect in effects + [EXPERIMENT_EFFECT] * done:
+                weights = [w * m for w, m in zip(weights, effect, strict=True)]
             count = rng.choices(range(len(weights)), weights)[0]
             checked = rng.random() < checkin_chance
             unlogged = sum(1 for _ in range(count) if checked and rng.random() < UNLOGGED_SHARE)
