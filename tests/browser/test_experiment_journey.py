@@ -69,7 +69,7 @@ def test_the_check_in_asks_whether_the_change_was_done_in_one_tap(phone):
 
     page.get_by_role("button", name=re.compile("No cramps, and I did it")).tap()
 
-    expect(page.get_by_role("status")).to_contain_text("Check-in saved")
+    expect(page.locator(".messages")).to_contain_text("Check-in saved")
     assert CheckIn.objects.get(user=person, night=last).experiment_done is True
     page.goto(experiment.get_absolute_url())
     assert_accessible(page)
