@@ -48,6 +48,14 @@ def env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_base_url(name, default):
+    """The site's address as people reach it, for links in mail sent without a request."""
+    value = os.environ.get(name, default).rstrip("/")
+    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        raise ImproperlyConfigured(f"{name}={value!r}: use the address, e.g. https://example.org")
+    return value
+
+
 def secret_key_from_file(path):
     """Read the local secret key, creating it on first use so a fresh clone needs no set-up."""
     if not path.exists():
@@ -79,6 +87,7 @@ INSTALLED_APPS = [
     "axes",
     "diary",
     "knowledge",
+    "reminders",
 ]
 
 MIDDLEWARE = [
@@ -192,6 +201,8 @@ CRAMPLOG_LOGIN_FAILURES_PER_HOUR = env_int("CRAMPLOG_LOGIN_FAILURES_PER_HOUR", 2
 CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000)
 # Reset requests from one address, and reset mails to one account.
 CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
+# Links to confirm a reminder address, sent for one account.
+CRAMPLOG_CONFIRMATIONS_PER_HOUR = env_int("CRAMPLOG_CONFIRMATIONS_PER_HOUR", 5, 0, 1_000_000)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"
@@ -219,6 +230,8 @@ if os.environ.get("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "cramplog <noreply@localhost>")
+# Reminders sent by `manage.py send_reminders` link here.
+CRAMPLOG_BASE_URL = env_base_url("CRAMPLOG_BASE_URL", "http://127.0.0.1:8000")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

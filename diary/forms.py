@@ -1,5 +1,5 @@
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
@@ -12,6 +12,8 @@ from django.contrib.auth.forms import UserCreationForm
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from reminders.tokens import CONFIRMATION_DAYS
+
 from . import csvio, limits, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
@@ -22,6 +24,7 @@ from .vocabulary import (
     MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_NOTES,
+    MAX_PAUSE_DAYS,
     MAX_UNLOGGED_CRAMPS,
     ML_PER_UNIT,
     Activity,
@@ -111,15 +114,45 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
 
 
+class ReminderTimeField(forms.TimeField):
+    """A reminder's time, HH:MM on a 24-hour clock, as a browser's time input sends it."""
+
+    widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    input_formats = ["%H:%M"]
+    default_error_messages = {"invalid": "Enter a time as HH:MM on a 24-hour clock, such as 07:30."}
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         choices=[(name, name.replace("_", " ")) for name in sorted(zoneinfo.available_timezones())],
         help_text="Cramps are entered and shown in this time zone.",
     )
+    pause_days = forms.IntegerField(
+        label="Pause reminders for this many days",
+        required=False,
+        min_value=0,
+        max_value=MAX_PAUSE_DAYS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+    )
 
     class Meta:
         model = Profile
-        fields = ["time_zone", "fluid_unit", "birth_year", "conditions", "medications", "pregnant"]
+        fields = [
+            "time_zone",
+            "fluid_unit",
+            "birth_year",
+            "conditions",
+            "medications",
+            "pregnant",
+            "checkin_reminder_at",
+            "stretch_reminder_at",
+            "reminder_email",
+            "quiet_days",
+        ]
+        field_classes = {
+            "checkin_reminder_at": ReminderTimeField,
+            "stretch_reminder_at": ReminderTimeField,
+        }
         widgets = {
             "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"})
         }
@@ -127,8 +160,60 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["birth_year"].widget.attrs["max"] = timezone.localdate().year
+        profile = self.instance
+        if profile.reminder_email and not profile.reminder_email_confirmed:
+            self.fields["reminder_email"].help_text = (
+                "Not confirmed yet: open the link we sent to this address (it works for "
+                f"{CONFIRMATION_DAYS} days). Nothing else is sent to it until then."
+            )
+        elif profile.reminder_email:
+            self.fields["reminder_email"].help_text = "Confirmed."
+        if profile.reminders_paused_until:
+            resume = date_format(profile.reminders_paused_until, "l j F Y")
+            pause_help = f"Paused: they start again on {resume}. 0 starts them again now."
+        else:
+            pause_help = "Empty or 0: not paused."
+        self.fields["pause_days"].help_text = pause_help
         self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(
+                "",
+                "time_zone",
+                "fluid_unit",
+                "birth_year",
+                "conditions",
+                "medications",
+                "pregnant",
+            ),
+            Fieldset(
+                "Reminders",
+                "checkin_reminder_at",
+                "stretch_reminder_at",
+                "reminder_email",
+                "quiet_days",
+                "pause_days",
+            ),
+        )
         self.helper.add_input(Submit("save", "Save profile"))
+
+    def save(self, commit=True):
+        profile = super().save(commit=False)
+        if "reminder_email" in self.changed_data:
+            profile.reminder_email_confirmed = False
+        days = self.cleaned_data["pause_days"]
+        if days == 0:
+            profile.reminders_paused_until = None
+        elif days:
+            profile.reminders_paused_until = timezone.localdate(timezone=profile.zone) + timedelta(
+                days=days
+            )
+        if commit:
+            profile.save()
+        return profile
+
+    def needs_confirmation(self):
+        """Whether a newly given address is waiting for its confirmation link."""
+        return "reminder_email" in self.changed_data and bool(self.instance.reminder_email)
 
 
 class DurationField(forms.CharField):

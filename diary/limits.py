@@ -24,11 +24,15 @@ LOGIN_FAILURES = "CRAMPLOG_LOGIN_FAILURES_PER_HOUR"
 SIGNUPS = "CRAMPLOG_SIGNUPS_PER_HOUR"
 # Password-reset requests from one address, and reset mails to one account.
 RESETS = "CRAMPLOG_RESETS_PER_HOUR"
+# Links to confirm a reminder address, per account: changing the address back and forth must
+# not flood someone's mailbox.
+CONFIRMATIONS = "CRAMPLOG_CONFIRMATIONS_PER_HOUR"
 
 WHAT = {
     LOGIN_FAILURES: "failed logins",
     SIGNUPS: "sign-ups",
     RESETS: "password reset requests",
+    CONFIRMATIONS: "confirmation links",
 }
 
 

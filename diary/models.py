@@ -40,8 +40,10 @@ from .vocabulary import (
     Relief,
     Symptom,
     Trigger,
+    Weekday,
     night_of,
     night_under_way,
+    weekday_of,
 )
 
 
@@ -98,6 +100,33 @@ class Profile(models.Model):
         "regular medicines", choices=Medication.choices, help_text="Any you take regularly."
     )
     pregnant = models.BooleanField("I am pregnant", default=False)
+    checkin_reminder_at = models.TimeField(
+        "morning check-in reminder",
+        null=True,
+        blank=True,
+        help_text="HH:MM in your time zone; empty for none. Sent only when last night has no "
+        "check-in yet, with a link straight to it.",
+    )
+    stretch_reminder_at = models.TimeField(
+        "evening stretch reminder",
+        null=True,
+        blank=True,
+        help_text="HH:MM in your time zone; empty for none. A nudge to stretch your feet and "
+        "calves before bed.",
+    )
+    reminder_email = models.EmailField(
+        "send reminders by e-mail to",
+        blank=True,
+        help_text="We first send a link to this address; nothing else goes to it until you "
+        "open the link.",
+    )
+    # Set by the confirmation link, cleared whenever the address changes (ProfileForm).
+    reminder_email_confirmed = models.BooleanField(default=False, editable=False)
+    quiet_days = ChoiceListField(
+        "no reminders on", choices=Weekday.choices, help_text="Days of the week to leave quiet."
+    )
+    # Reminders start again on this local date.
+    reminders_paused_until = models.DateField(null=True, blank=True, editable=False)
 
     objects = ProfileManager()
 
@@ -109,6 +138,10 @@ class Profile(models.Model):
             ),
             models.CheckConstraint(
                 condition=Q(fluid_unit__in=FluidUnit.values), name="profile_fluid_unit_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(reminder_email_confirmed=False) | ~Q(reminder_email=""),
+                name="profile_confirmed_reminder_email_given",
             ),
         ]
 
@@ -172,6 +205,19 @@ class Profile(models.Model):
             # it.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def reminder_at(self, kind):
+        """The local time of the reminder of this kind ("checkin" or "stretch"), or None."""
+        return getattr(self, f"{kind}_reminder_at")
+
+    def turn_off_reminder(self, kind):
+        setattr(self, f"{kind}_reminder_at", None)
+        self.save(update_fields=[f"{kind}_reminder_at"])
+
+    def quiet_on(self, day):
+        """Whether reminders stay quiet on this local date: a quiet weekday, or paused."""
+        paused = self.reminders_paused_until is not None and day < self.reminders_paused_until
+        return paused or weekday_of(day) in self.quiet_days
 
     def condition_labels(self):
         return self._meta.get_field("conditions").labels(self.conditions)

@@ -22,6 +22,8 @@ from django.utils.formats import date_format
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
 
+from reminders import messages as reminder_mail
+
 from . import advice, csvio, limits, nights, patterns, stats
 from .forms import (
     CheckInForm,
@@ -149,8 +151,22 @@ def signup(request):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=Profile.objects.for_user(request.user))
     if form.is_valid():
-        form.save()
+        confirm = form.needs_confirmation()
+        if confirm and not limits.take(limits.CONFIRMATIONS, f"account {request.user.pk}"):
+            form.add_error(
+                "reminder_email",
+                "We have sent enough confirmation links for this hour. Try again later.",
+            )
+            return render(request, "diary/profile_form.html", {"form": form})
+        profile = form.save()
         messages.success(request, "Your profile is saved.")
+        if confirm:
+            reminder_mail.confirmation_email(profile, request.build_absolute_uri("/")[:-1]).send()
+            messages.info(
+                request,
+                f"We sent a link to {profile.reminder_email}: open it to confirm the address. "
+                "No reminder goes to it until then.",
+            )
         return redirect("profile")
     return render(request, "diary/profile_form.html", {"form": form})
 
