@@ -142,7 +142,10 @@ class Reminder(models.Model):
 
     def send(self, base_url):
         """Send this claimed reminder, or record why not; retried later if the mail failed."""
-        profile = Profile.objects.for_user(self.user)
+        profile = Profile.objects.filter(user_id=self.user_id).first()
+        if profile is None:
+            # The account was deleted since the claim, and this reminder with it.
+            return Status.SKIPPED
         now = timezone.now()
         if not self.needed(profile, now):
             self.finish(Status.SKIPPED)

@@ -26,10 +26,12 @@ def read_confirmation(token):
 
 
 def unsubscribe_token(user_id, kind):
-    """Does not expire: an unsubscribe link in an old message must still work (RFC 8058)."""
-    return signing.dumps([user_id, kind], salt=UNSUBSCRIBE_SALT)
+    """The same for every message, and never expires: an unsubscribe link in an old message
+    must still work (RFC 8058)."""
+    return signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object([user_id, kind])
 
 
 def read_unsubscribe(token):
-    user_id, kind = signing.loads(token, salt=UNSUBSCRIBE_SALT)
+    """(user id, kind); raises signing.BadSignature."""
+    user_id, kind = signing.Signer(salt=UNSUBSCRIBE_SALT).unsign_object(token)
     return user_id, kind
