@@ -114,10 +114,24 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def format_value(self, value):
+        # A browser shows a time input's value that is not a time as empty; so does this,
+        # which also keeps the page valid HTML after a refused value.
+        if isinstance(value, str):
+            try:
+                datetime.strptime(value, "%H:%M")
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
 class ReminderTimeField(forms.TimeField):
     """A reminder's time, HH:MM on a 24-hour clock, as a browser's time input sends it."""
 
-    widget = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+    widget = TimeInput(format="%H:%M")
     input_formats = ["%H:%M"]
     default_error_messages = {"invalid": "Enter a time as HH:MM on a 24-hour clock, such as 07:30."}
 

@@ -8,14 +8,16 @@ rendered with real content, signed in and signed out.
 import importlib
 from datetime import timedelta
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import CheckIn
+from diary.models import CheckIn, Profile
 from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
+from reminders import tokens
 
 from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
@@ -139,8 +141,24 @@ def make_checkins(user, nights=28):
 
 
 def build_site(owner):
-    """Fill the owner's diary; returns the newest episode. The knowledge base is loaded already."""
+    """Fill the owner's diary and ask for reminders to an address waiting for its link; returns
+    the newest episode. The knowledge base is loaded already."""
+    Profile.objects.filter(user=owner).update(
+        checkin_reminder_at="07:30",
+        stretch_reminder_at="21:45",
+        reminder_email=f"{owner.username}@mail.example",
+        quiet_days=["sun"],
+    )
     return make_diary(owner)[-1]
+
+
+def reminder_pages(owner):
+    """The confirmation and unsubscribe links' pages, which need no sign-in."""
+    profile = Profile.objects.get(user=owner)
+    return [
+        f"/reminders/confirm/{tokens.confirmation_token(profile)}/",
+        f"/reminders/unsubscribe/{tokens.unsubscribe_token(owner.pk, 'stretch')}/",
+    ]
 
 
 def knowledge_pages():
@@ -179,6 +197,7 @@ def signed_in_pages(episode):
         "/accounts/password_change/",
         "/accounts/password_change/done/",
         "/accounts/delete/",
+        *reminder_pages(episode.user),
         *knowledge_pages(),
     ]
 
@@ -252,15 +271,36 @@ def refusal_pages(owner, episode):
         {"unlogged_cramps": "51", "sleep_disturbance": "11", "factors": ["dancing"]},
     )
     future_night = owner_client.get(f"/diary/checkin/{night + timedelta(days=2)}/")
+    reminder_errors = owner_client.post(
+        "/accounts/profile/",
+        {
+            "time_zone": "Europe/Berlin",
+            "fluid_unit": "ml",
+            "checkin_reminder_at": "7.30",
+            "reminder_email": "not an address",
+            "pause_days": "400",
+        },
+    )
+    profile = Profile.objects.get(user=owner)
+    stale_link = visitor.get(f"/reminders/confirm/{stale_confirmation_token(profile)}/")
     statuses = [r.status_code for r in (too_large, too_many, stale_tab, checkin_errors)]
-    assert [*statuses, future_night.status_code] == [413, 429, 200, 200, 400]
+    statuses += [r.status_code for r in (future_night, reminder_errors, stale_link)]
+    assert statuses == [413, 429, 200, 200, 400, 200, 400]
     return [
         ("413", too_large),
         ("429", too_many),
         ("two-tabs", stale_tab),
         ("checkin-errors", checkin_errors),
         ("future-night", future_night),
+        ("reminder-errors", reminder_errors),
+        ("stale-confirmation", stale_link),
     ]
+
+
+def stale_confirmation_token(profile):
+    """A confirmation link that has outlived its days."""
+    with time_machine.travel(timezone.now() - tokens.CONFIRMATION_MAX_AGE - timedelta(hours=1)):
+        return tokens.confirmation_token(profile)
 
 
 def session_cookie(user, base_url):
