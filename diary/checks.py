@@ -1,5 +1,7 @@
+from urllib.parse import urlsplit
+
 from django.conf import settings
-from django.core.checks import Error, Tags, register
+from django.core.checks import Error, Tags, Warning, register
 
 CONSOLE_MAIL = "django.core.mail.backends.console.EmailBackend"
 
@@ -16,5 +18,19 @@ def check_outgoing_mail(app_configs, **kwargs):
             hint="Set EMAIL_HOST (and EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD) to "
             "your SMTP server.",
             id="cramplog.E001",
+        )
+    ]
+
+
+@register(deploy=True)
+def check_base_url(app_configs, **kwargs):
+    """Reminders link to CRAMPLOG_BASE_URL: left at this machine, the links lead nowhere."""
+    if urlsplit(settings.CRAMPLOG_BASE_URL).hostname not in {"127.0.0.1", "localhost", "::1"}:
+        return []
+    return [
+        Warning(
+            f"Links in reminder mail point at {settings.CRAMPLOG_BASE_URL}, this machine.",
+            hint="Set CRAMPLOG_BASE_URL to the site's address, e.g. https://cramps.example.org.",
+            id="cramplog.W001",
         )
     ]
