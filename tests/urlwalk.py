@@ -33,7 +33,8 @@ PUBLIC_NAMES = {
     "password_reset_complete",
     "admin_login",
 }
-PUBLIC_NAMESPACES = {"knowledge"}
+# The reminder links need no sign-in: the signed token in them is the proof.
+PUBLIC_NAMESPACES = {"knowledge", "reminders"}
 # The admin is for staff only; test_privacy checks it on its own.
 STAFF_NAMESPACES = {"admin"}
 STAFF_NAMES = {"admin_view_on_site"}
