@@ -31,7 +31,7 @@ setup: $(VENV)/.installed
 
 # gunicorn.conf.py sets the rest: threaded workers, timeouts, an access log without queries.
 run: setup
-	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it)"
+	@echo "cramplog is serving on http://127.0.0.1:$(PORT) (Ctrl-C stops it); for passkeys open http://localhost:$(PORT)"
 	$(BIN)/gunicorn cramplog.wsgi --config gunicorn.conf.py --bind 127.0.0.1:$(PORT) \
 	  --workers $(WORKERS) --access-logfile -
 
@@ -43,7 +43,7 @@ dev: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge limits reminders
+	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge reminders
 
 test: lint node_modules/.package-lock.json
 	$(BIN)/python manage.py check

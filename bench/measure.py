@@ -138,7 +138,7 @@ def query_counts(pages):
             clients[page.who] = signed_in_client(page.who)
         client = clients[page.who]
         # Once before counting, as under load: the first request of a process also reads
-        # the matching rules (diary.advice.load_rules).
+        # the matching rules (diary.advice.load_content).
         client.get(page.path)
         with CaptureQueriesContext(connection) as queries:
             response = client.get(page.path)

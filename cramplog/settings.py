@@ -4,6 +4,7 @@ The defaults are safe for running on one's own machine: DEBUG off, SQLite under 
 key generated once and kept in var/. Production sets the variables the README lists.
 """
 
+import ipaddress
 import os
 import secrets
 from datetime import timedelta
@@ -56,6 +57,18 @@ def env_base_url(name, default):
     return value
 
 
+def first_domain_name(hosts):
+    """The first host that is a domain name, not an IP address or a wildcard, or ""."""
+    for host in hosts:
+        name = host.lstrip(".")
+        try:
+            ipaddress.ip_address(name.strip("[]"))
+        except ValueError:
+            if name and name != "*":
+                return name
+    return ""
+
+
 def secret_key_from_file(path):
     """Read the local secret key, creating it on first use so a fresh clone needs no set-up."""
     if not path.exists():
@@ -71,6 +84,11 @@ DEBUG = env_bool("DJANGO_DEBUG")
 SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or secret_key_from_file(VAR_DIR / "secret_key")
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", "")
+# Passkeys (WebAuthn) belong to a domain name, the relying party: the first name in
+# ALLOWED_HOSTS that is not an IP address ("localhost" by default), and work on that name and
+# its subdomains only. Browsers refuse them on a bare IP address, and over plain HTTP except on
+# localhost. diary/passkeys.py accepts them from the page's own address and the trusted origins.
+PASSKEY_RP_ID = first_domain_name(ALLOWED_HOSTS)
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
@@ -194,6 +212,9 @@ AXES_VERBOSE = False
 # Log lines name the account by id and the address, never the username typed in.
 AXES_CLIENT_STR_CALLABLE = "cramplog.log.axes_client_str"
 AXES_CLIENT_IP_CALLABLE = "cramplog.log.client_ip"
+# Axes keeps what a failed attempt posted; second-step codes and passkey answers are masked
+# there like the password.
+AXES_SENSITIVE_PARAMETERS = ["username", "ip_address", "code", "credential"]
 
 # Per-address limits across usernames, per hour (diary/limits.py); 0 turns one off, e.g. for a
 # clinic whose staff all come from one address.
@@ -203,6 +224,11 @@ CRAMPLOG_SIGNUPS_PER_HOUR = env_int("CRAMPLOG_SIGNUPS_PER_HOUR", 5, 0, 1_000_000
 CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
 # Links to confirm a reminder address, sent for one account.
 CRAMPLOG_CONFIRMATIONS_PER_HOUR = env_int("CRAMPLOG_CONFIRMATIONS_PER_HOUR", 5, 0, 1_000_000)
+# Wrong second-step codes (authenticator app or recovery code) for one account, from anywhere:
+# the password is known by then, and six digits must not be guessed from many addresses.
+CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR = env_int(
+    "CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR", 10, 0, 1_000_000
+)
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "UTC"

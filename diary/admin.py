@@ -12,9 +12,12 @@ from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.contenttypes.views import shortcut
+from django.db import transaction
 from django.db.models import Count
 from django.http import Http404
 from django.urls import reverse
+
+from .models import AuthenticatorApp, Passkey, Profile, RecoveryCode
 
 User = get_user_model()
 admin.site.unregister(User)
@@ -23,6 +26,7 @@ admin.site.unregister(User)
 @admin.register(User)
 class PersonAdmin(UserAdmin):
     list_display = [*UserAdmin.list_display, "episode_count"]
+    actions = ["reset_sign_in"]
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(episode_count=Count("episodes"))
@@ -36,6 +40,27 @@ class PersonAdmin(UserAdmin):
         # date and time. The counts per kind are enough to confirm.
         _, counts, perms_needed, protected = super().get_deleted_objects(objs, request)
         return [str(user) for user in objs], counts, perms_needed, protected
+
+    @admin.action(
+        permissions=["change"],
+        description="Turn off two-step sign-in, remove passkeys and authenticator app",
+    )
+    def reset_sign_in(self, request, queryset):
+        """For someone who lost their phone and their recovery codes, once staff know it is them.
+
+        Afterwards their password alone signs them in (a reset mail sets a new one). Keys and
+        codes are deleted, never shown: staff cannot sign in as anyone.
+        """
+        users = list(queryset)
+        with transaction.atomic():
+            Profile.objects.filter(user__in=users).update(two_step=False)
+            for model in (Passkey, AuthenticatorApp, RecoveryCode):
+                model.objects.filter(user__in=users).delete()
+        self.message_user(
+            request,
+            f"Two-step sign-in is off, and passkeys and authenticator apps are removed, for "
+            f"{len(users)} {'person' if len(users) == 1 else 'people'}.",
+        )
 
 
 @login_not_required

@@ -9,11 +9,14 @@ from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
+from django.db.models import Prefetch
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from knowledge import matching
-from knowledge.models import ContentVersion, MatchRule, Tip, TipKind
+from knowledge.models import Cause, ContentVersion, MatchRule, Tip
 
 from . import patterns
 from .durations import format_duration
@@ -38,28 +41,46 @@ class Advice:
     """What one cramp, or a period of cramps, is matched to, ready for a template."""
 
     causes: list = field(default_factory=list)  # (Cause, score, reasons), strongest first
-    red_flags: list = field(default_factory=list)  # (RedFlag, reasons)
-    tips: list = field(default_factory=list)  # Tip, in the order to show them
+    red_flags: list = field(default_factory=list)  # (RedFlag, reasons), each reason once
+    tips: list = field(default_factory=list)  # Tip shown, by kind in the page's order
+    more_tips: list = field(default_factory=list)  # the rest, for a disclosure
+
+    @property
+    def shown_causes(self):
+        return self.causes[: matching.CAUSES_SHOWN]
+
+    @property
+    def more_causes(self):
+        return self.causes[matching.CAUSES_SHOWN :]
 
 
-# The parsed rules and the content version they were read at, kept per process.
-_loaded_rules = (None, None)
+class Content(NamedTuple):
+    """The advice matching reads: rules as plain data and the entries they lead to."""
+
+    rules: list  # matching.Rule in force
+    targets: dict  # a rule's key -> its Cause or RedFlag
+    tips: list  # matching.TipInfo for each published tip
+    tip_pages: dict  # slug -> Tip
 
 
-def load_rules():
-    """The rules in force as plain data, and the causes and red flags they point at, by key.
+# The content and the content version it was read at, kept per process.
+_loaded_content = (None, None)
+
+
+def load_content():
+    """The rules in force and the published tips, read again only when the advice changes.
 
     Reading and parsing every rule costs more than the rest of a diary page's queries, so
     each process keeps the last set it read and reads again only when the content version
     moves: an editor's change still shows on the next view, for one small query per request.
-    The version is read first, so rules read after it are never older than it says.
+    The version is read first, so what is read after it is never older than it says.
     """
-    global _loaded_rules
+    global _loaded_content
     version = ContentVersion.current()
-    loaded_at, loaded = _loaded_rules
+    loaded_at, loaded = _loaded_content
     if version != loaded_at:
-        loaded = read_rules()
-        _loaded_rules = (version, loaded)
+        loaded = Content(*read_rules(), *read_tips())
+        _loaded_content = (version, loaded)
     return loaded
 
 
@@ -75,6 +96,14 @@ def read_rules():
         rules.append(plain)
         targets[plain.key] = rule.target
     return rules, targets
+
+
+def read_tips():
+    tips = Tip.objects.published().prefetch_related(
+        Prefetch("causes", Cause.objects.published().only("slug"))
+    )
+    pages = {tip.slug: tip for tip in tips}
+    return [tip.as_info(c.slug for c in tip.causes.all()) for tip in pages.values()], pages
 
 
 def recent_counts(episodes, profile):
@@ -142,35 +171,46 @@ def match_episodes(episodes, profile, rules):
     }
 
 
-def tips_for(causes, kinds):
-    """Published tips for the causes, strongest cause first, each tip once, by kind order."""
-    if not causes:
-        return []
-    slugs = {cause.pk: cause.slug for cause in causes}
-    links = [(tip, slugs[tip.cause_id]) for tip in Tip.objects.for_causes(causes)]
-    return matching.rank_tips([cause.slug for cause in causes], links, kinds)
+def choose_tips(content, causes, logged, kinds):
+    """The tips for the matched causes: (shown, kept for a disclosure), as Tips."""
+    choice = matching.rank_tips(
+        [(cause.slug, score) for cause, score, _reasons in causes], content.tips, logged, kinds
+    )
+    return (
+        [content.tip_pages[tip.slug] for tip in choice.shown],
+        [content.tip_pages[tip.slug] for tip in choice.more],
+    )
+
+
+def said_once(red_flags):
+    """Red flags with each reason kept only where it first appears: two warnings can rest
+    on the same fact (the cramps of the last 30 days, say)."""
+    said, flags = set(), []
+    for flag, reasons in red_flags:
+        flags.append((flag, [reason for reason in reasons if reason not in said]))
+        said.update(reasons)
+    return flags
 
 
 def for_episode(episode, profile):
     """Causes, red flags and tips for one cramp: relief first when it is happening now."""
-    rules, targets = load_rules()
-    result = match_episodes([episode], profile, rules)[episode.pk]
-    causes = [(targets[m.key], m.score, m.reasons) for m in result.causes]
-    red_flags = [(targets[m.key], m.reasons) for m in result.red_flags]
-    recent = timezone.now() - episode.started_at <= RELIEF_WINDOW
-    kinds = [TipKind.RELIEF, TipKind.PREVENTION]
-    if not recent:
-        kinds.reverse()
-    tips = tips_for([cause for cause, _score, _reasons in causes], kinds)
-    return Advice(causes=causes, red_flags=red_flags, tips=tips)
+    content = load_content()
+    result = match_episodes([episode], profile, content.rules)[episode.pk]
+    causes = [(content.targets[m.key], m.score, m.main_reasons) for m in result.causes]
+    red_flags = [(content.targets[m.key], m.reasons) for m in result.red_flags]
+    fresh = timezone.now() - episode.started_at <= RELIEF_WINDOW
+    tips, more_tips = choose_tips(
+        content, causes, frozenset(episode.triggers), matching.tip_kinds(fresh)
+    )
+    return Advice(causes, said_once(red_flags), tips, more_tips)
 
 
 def top_causes(episodes, profile):
     """{episode pk: its strongest cause or None}, for a page of the diary."""
-    rules, targets = load_rules()
-    results = match_episodes(episodes, profile, rules)
+    content = load_content()
+    results = match_episodes(episodes, profile, content.rules)
     return {
-        pk: targets[result.causes[0].key] if result.causes else None
+        pk: content.targets[result.causes[0].key] if result.causes else None
         for pk, result in results.items()
     }
 
@@ -186,22 +226,29 @@ def period(episodes, start, end, today):
         cramps=len(episodes),
         night_days=night_days,
         texts={
-            "per_week": f"{len(episodes)} cramps in {days} days, about {per_week:.1f} a week",
+            "per_week": ngettext(
+                "%(cramps)d cramp in %(days)d days, about %(per_week).1f a week",
+                "%(cramps)d cramps in %(days)d days, about %(per_week).1f a week",
+                len(episodes),
+            )
+            % {"cramps": len(episodes), "days": days, "per_week": per_week},
             "night_days": f"on {night_days} of {days} days",
         },
     )
 
 
-def for_period(episodes, start, end, today, profile, limit=5):
+def for_period(episodes, start, end, today, profile):
     """The causes that matched most often over a period, with their prevention tips, and the
     red flags that the period as a whole raises."""
-    rules, targets = load_rules()
-    results = match_episodes(episodes, profile, rules)
+    content = load_content()
+    results = match_episodes(episodes, profile, content.rules)
     tally = Counter()
     for result in results.values():
         tally.update(match.key for match in result.causes)
-    causes = [(targets[key], count, []) for key, count in tally.most_common(limit)]
-    tips = tips_for([cause for cause, _count, _reasons in causes], [TipKind.PREVENTION])
-    warnings = matching.evaluate(period(episodes, start, end, today), rules)
-    red_flags = [(targets[m.key], m.reasons) for m in warnings.red_flags]
-    return Advice(causes=causes, red_flags=red_flags, tips=tips)
+    top = tally.most_common(matching.MAX_CAUSES)
+    causes = [(content.targets[key], count, []) for key, count in top]
+    logged = frozenset(trigger for episode in episodes for trigger in episode.triggers)
+    tips, more_tips = choose_tips(content, causes, logged, [matching.PREVENTION])
+    warnings = matching.evaluate(period(episodes, start, end, today), content.rules)
+    red_flags = [(content.targets[m.key], m.reasons) for m in warnings.red_flags]
+    return Advice(causes, said_once(red_flags), tips, more_tips)

@@ -1,3 +1,5 @@
+import math
+import re
 import zoneinfo
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -6,18 +8,19 @@ from crispy_forms.bootstrap import InlineRadios
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import HTML, Field, Fieldset, Layout, Submit
 from django import forms
+from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
-from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
+from django.core.exceptions import NON_FIELD_ERRORS
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from reminders.tokens import CONFIRMATION_DAYS
 
-from . import csvio, limits, wallclock
+from . import csvio, limits, passkeys, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
-from .models import CheckIn, Episode, Profile, check_night
+from .models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode, check_night
 from .validators import validate_single_script
 from .vocabulary import (
     FIRST_YEAR,
@@ -98,6 +101,20 @@ class SignupForm(UserCreationForm):
         if username:
             validate_single_script(username)
         return username
+
+
+class LoginForm(auth_forms.AuthenticationForm):
+    remember = forms.BooleanField(
+        label="Keep me signed in",
+        required=False,
+        help_text="On your own phone or computer. Unticked, you are signed out when the "
+        "browser closes.",
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser offers this site's passkeys in the username's autofill.
+        self.fields["username"].widget.attrs["autocomplete"] = "username webauthn"
 
 
 class PasswordResetForm(auth_forms.PasswordResetForm):
@@ -663,3 +680,195 @@ class ImportForm(forms.Form):
             return csvio.read_episodes(text, self.profile.zone)
         except csvio.CSVFileError as error:
             raise forms.ValidationError(str(error)) from error
+
+
+# Passkeys and two-step sign-in
+
+# The browser's answer to a passkey request, as JSON; real ones are a few kilobytes.
+PASSKEY_ANSWER_MAX = 20_000
+WRONG_CODE = (
+    "That code is not right, or was used already. Enter the code your app shows now, or one "
+    "of your recovery codes."
+)
+
+
+class PasskeyAnswerField(forms.CharField):
+    def __init__(self, **kwargs):
+        super().__init__(
+            required=False, max_length=PASSKEY_ANSWER_MAX, widget=forms.HiddenInput, **kwargs
+        )
+
+
+class PasskeyForm(forms.Form):
+    """A new passkey: its name, and the browser's answer to the registration request."""
+
+    name = forms.CharField(
+        label="Name for the new passkey",
+        max_length=Passkey._meta.get_field("name").max_length,
+        help_text="So you can tell your passkeys apart, such as “my phone”.",
+    )
+    credential = PasskeyAnswerField()
+
+    def __init__(self, *args, request, **kwargs):
+        self.request = request
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        if not cleaned["credential"]:
+            raise forms.ValidationError("Your device did not make a passkey. Please try again.")
+        try:
+            self.fields_for_passkey = passkeys.verify_registration(
+                self.request, self.request.user, cleaned["credential"]
+            )
+        except passkeys.PasskeyError as error:
+            raise forms.ValidationError(str(error)) from error
+        if Passkey.objects.filter(credential_id=self.fields_for_passkey["credential_id"]).exists():
+            raise forms.ValidationError("That passkey is registered already.")
+        return cleaned
+
+    def save(self):
+        """Save the passkey; a double click's second save finds the first and changes nothing."""
+        fields = dict(self.fields_for_passkey)
+        passkey, _ = Passkey.objects.get_or_create(
+            credential_id=fields.pop("credential_id"),
+            defaults={"user": self.request.user, "name": self.cleaned_data["name"], **fields},
+        )
+        return passkey
+
+
+class ConfirmForm(forms.Form):
+    """The person's password, or one of their passkeys, before a change to how they sign in.
+
+    Checked like a login: it uses one of the address's allowance of failed logins (given back
+    when it passes), and django-axes counts the failures.
+    """
+
+    password = forms.CharField(
+        label="Your password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    credential = PasskeyAnswerField()
+
+    def __init__(self, *args, request, passkeys, **kwargs):
+        self.request = request
+        self.passkeys = passkeys
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        cleaned = super().clean()
+        password, answer = cleaned.get("password"), cleaned.get("credential")
+        if not (password or answer):
+            self.add_error("password", "Enter your password, or use a passkey.")
+            return cleaned
+        address = limits.address(self.request)
+        if not limits.take(limits.LOGIN_FAILURES, address):
+            minutes = math.ceil(limits.seconds_to_wait(limits.LOGIN_FAILURES) / 60)
+            raise forms.ValidationError(
+                f"Too many failed attempts from your network. Please try again in {minutes} "
+                f"minute{'' if minutes == 1 else 's'}."
+            )
+        username = self.request.user.get_username()
+        if answer:
+            try:
+                passkeys.verify_authentication(
+                    self.request, passkeys.CONFIRM, answer, self.passkeys
+                )
+            except passkeys.PasskeyError as error:
+                limits.record_failure(self.request, username)
+                raise forms.ValidationError(str(error)) from error
+        elif authenticate(self.request, username=username, password=password) is None:
+            self.add_error("password", "That is not your password.")
+            return cleaned
+        limits.give_back(limits.LOGIN_FAILURES, address)
+        return cleaned
+
+
+class SecondStepForm(forms.Form):
+    """The second step at password sign-in: a passkey, an app's code or a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "autocapitalize": "none", "spellcheck": "false"}
+        ),
+    )
+    credential = PasskeyAnswerField()
+
+    def __init__(self, *args, request, user, **kwargs):
+        self.request = request
+        self.user = user
+        self.used = None
+        super().__init__(*args, **kwargs)
+        self.app = AuthenticatorApp.objects.filter(user=user).first()
+        self.fields["code"].label = (
+            "Code from your authenticator app, or a recovery code" if self.app else "Recovery code"
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        code, answer = re.sub(r"\s", "", cleaned.get("code", "")), cleaned.get("credential")
+        if answer:
+            try:
+                passkeys.verify_authentication(
+                    self.request,
+                    passkeys.SECOND_STEP,
+                    answer,
+                    Passkey.objects.owned_by(self.user),
+                )
+            except passkeys.PasskeyError as error:
+                raise forms.ValidationError(str(error), code="wrong") from error
+            self.used = "passkey"
+        elif not code:
+            self.add_error("code", "Enter a code, or use a passkey.")
+        elif self.app and re.fullmatch(r"\d{6}", code) and self.app.use(code):
+            self.used = "app"
+        elif RecoveryCode.objects.use(self.user, code):
+            self.used = "recovery code"
+        else:
+            self.add_error("code", forms.ValidationError(WRONG_CODE, code="wrong"))
+        return cleaned
+
+    def failed(self):
+        """Whether a passkey or code was checked and was wrong (not merely missing)."""
+        return self.has_error("code", "wrong") or self.has_error(NON_FIELD_ERRORS, "wrong")
+
+
+class AuthenticatorAppForm(forms.Form):
+    """Setting up an authenticator app: the code it shows proves it has the key."""
+
+    code = forms.CharField(
+        label="The 6-digit code your app shows now",
+        max_length=12,
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )
+
+    def __init__(self, *args, app, **kwargs):
+        self.app = app
+        super().__init__(*args, **kwargs)
+
+    def clean_code(self):
+        code = re.sub(r"\s", "", self.cleaned_data["code"])
+        step = self.app.matching_step(code) if re.fullmatch(r"\d{6}", code) else None
+        if step is None:
+            raise forms.ValidationError(
+                "That is not the code the app shows now. Check that your phone’s clock is set "
+                "automatically, and enter the newest code."
+            )
+        # The code used here cannot be used again to sign in.
+        self.app.last_step = step
+        return code
+
+    def save(self):
+        """Save the app; a double click's second save finds it there and leaves it."""
+        app, _ = AuthenticatorApp.objects.get_or_create(
+            user=self.app.user,
+            defaults={"secret": self.app.secret, "last_step": self.app.last_step},
+        )
+        return app

@@ -9,7 +9,10 @@ all gunicorn workers, and every server on the same database, count together.
 import ipaddress
 import math
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.helpers import get_lockout_response
 from django.conf import settings
+from django.contrib.auth.signals import user_login_failed
 from django.db import transaction
 from django.shortcuts import render
 from django.utils import timezone
@@ -27,13 +30,18 @@ RESETS = "CRAMPLOG_RESETS_PER_HOUR"
 # Links to confirm a reminder address, per account: changing the address back and forth must
 # not flood someone's mailbox.
 CONFIRMATIONS = "CRAMPLOG_CONFIRMATIONS_PER_HOUR"
+# Wrong second-step codes for one account, from any address.
+SECOND_STEP_FAILURES = "CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR"
 
 WHAT = {
     LOGIN_FAILURES: "failed logins",
     SIGNUPS: "sign-ups",
     RESETS: "password reset requests",
     CONFIRMATIONS: "confirmation links",
+    SECOND_STEP_FAILURES: "wrong codes",
 }
+# Limits counted per account rather than per address.
+PER_ACCOUNT = {SECOND_STEP_FAILURES}
 
 
 def address(request):
@@ -82,11 +90,38 @@ def give_back(limit, key):
             bucket.save()
 
 
+def seconds_to_wait(limit):
+    """How long until one more is allowed, once none is left."""
+    return math.ceil(3600 / getattr(settings, limit))
+
+
 def too_many(request, limit):
     """The 429 page: what was refused, and when one more will be allowed."""
-    wait = math.ceil(3600 / getattr(settings, limit))
+    wait = seconds_to_wait(limit)
     response = render(
-        request, "429.html", {"what": WHAT[limit], "minutes": math.ceil(wait / 60)}, status=429
+        request,
+        "429.html",
+        {"what": WHAT[limit], "minutes": math.ceil(wait / 60), "per_account": limit in PER_ACCOUNT},
+        status=429,
     )
     response["Retry-After"] = str(wait)
     return response
+
+
+# django-axes watches passwords through Django's authenticate(); passkeys and second-step
+# codes are checked outside it, so they report to axes here, and count the same way.
+
+
+def locked_out(request, username):
+    """Whether django-axes has paused sign-ins for this username from this address."""
+    return not AxesProxyHandler.is_allowed(request, {"username": username})
+
+
+def lockout(request, username):
+    """django-axes' page for a paused username and address (429)."""
+    return get_lockout_response(request, credentials={"username": username})
+
+
+def record_failure(request, username):
+    """Count a failed passkey or code like a wrong password: the fifth pauses the pair."""
+    user_login_failed.send(__name__, credentials={"username": username}, request=request)

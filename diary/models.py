@@ -1,10 +1,14 @@
 import functools
+import re
+import secrets
 import zoneinfo
 from datetime import date, timedelta
 
+import pyotp
 from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from django.conf import settings
 from django.contrib.auth import SESSION_KEY
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.sessions.models import Session
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
@@ -12,6 +16,7 @@ from django.db import connection, models, transaction
 from django.db.models import Exists, ExpressionWrapper, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from . import nights, patterns
 from .durations import format_duration
@@ -127,6 +132,11 @@ class Profile(models.Model):
     )
     # Reminders start again on this local date.
     reminders_paused_until = models.DateField(null=True, blank=True, editable=False)
+    two_step = models.BooleanField(
+        "ask for a second step at password sign-in",
+        default=False,
+        help_text="A passkey or a code from an authenticator app after the password.",
+    )
 
     objects = ProfileManager()
 
@@ -176,14 +186,25 @@ class Profile(models.Model):
             "checkins": list(
                 CheckIn.objects.owned_by(user).order_by("night").values(*checkin_fields)
             ),
+            # How the person signs in: names and dates, never a key or a code.
+            "passkeys": [
+                {"name": name, "added": added, "last_used": last_used}
+                for name, added, last_used in Passkey.objects.owned_by(user).values_list(
+                    "name", "created_at", "last_used_at"
+                )
+            ],
+            "authenticator_app": AuthenticatorApp.objects.filter(user=user)
+            .values(added=models.F("created_at"), last_used=models.F("last_used_at"))
+            .first(),
+            "recovery_codes_left": RecoveryCode.objects.filter(user=user).count(),
         }
 
     def delete_account(self):
         """Delete the person, everything theirs, and every session still signed in as them.
 
-        The profile, episodes and check-ins go by cascade. Sessions are not linked to users in the
-        database, so the live ones are decoded to find theirs; the login records of
-        django-axes name the account only by its username.
+        The profile, episodes, check-ins, passkeys, authenticator app and recovery codes go by
+        cascade. Sessions are not linked to users in the database, so the live ones are decoded to
+        find theirs; the login records of django-axes name the account only by its username.
         """
         user = self.user
         user_id = str(user.pk)
@@ -218,6 +239,19 @@ class Profile(models.Model):
         """Whether reminders stay quiet on this local date: a quiet weekday, or paused."""
         paused = self.reminders_paused_until is not None and day < self.reminders_paused_until
         return paused or weekday_of(day) in self.quiet_days
+
+    def keeps_a_second_step_without(self, passkey=None, app=False):
+        """Whether two-step sign-in could still be finished without this passkey, or the app.
+
+        Recovery codes do not count: they are for when the usual way is lost, and run out.
+        """
+        if not self.two_step:
+            return True
+        passkeys = Passkey.objects.owned_by(self.user)
+        if passkey is not None:
+            passkeys = passkeys.exclude(pk=passkey.pk)
+        has_app = AuthenticatorApp.objects.filter(user=self.user).exists()
+        return passkeys.exists() or (has_app and not app)
 
     def condition_labels(self):
         return self._meta.get_field("conditions").labels(self.conditions)
@@ -617,7 +651,10 @@ class PendingImport(models.Model):
     objects = PendingImportQuerySet.as_manager()
 
     def __str__(self):
-        return f"Import of {len(self.rows)} cramps waiting since {self.created_at:%Y-%m-%d %H:%M}"
+        cramps = ngettext("%(count)d cramp", "%(count)d cramps", len(self.rows)) % {
+            "count": len(self.rows)
+        }
+        return f"Import of {cramps} waiting since {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class BucketQuerySet(models.QuerySet):
@@ -646,3 +683,165 @@ class Bucket(models.Model):
         earned = (now - self.updated_at) / REFILL_TIME * per_hour
         self.tokens = min(per_hour, self.tokens + earned)
         self.updated_at = now
+
+
+class PasskeyQuerySet(models.QuerySet):
+    def owned_by(self, user):
+        return self.filter(user=user)
+
+
+class Passkey(models.Model):
+    """A passkey (a WebAuthn credential) that signs its owner in without a password.
+
+    The private key stays on the person's phone or security key, which unlocks it with a
+    fingerprint, a face or a PIN; the site keeps the public key, which can only check
+    signatures. diary/passkeys.py makes and checks them with py_webauthn.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="passkeys")
+    name = models.CharField(max_length=50, help_text="Such as “my phone”.")
+    # base64url, as browsers send it; up to 1023 bytes.
+    credential_id = models.CharField(max_length=1400, unique=True)
+    public_key = models.BinaryField()
+    # How many times the authenticator says it has signed. A passkey that counts must count up:
+    # a count that does not means a copy of it signed. Synced passkeys always say 0.
+    sign_count = models.PositiveBigIntegerField(default=0)
+    # Random, the same for all of a person's passkeys: the authenticator keeps it with the key,
+    # in place of anything that names the person.
+    user_handle = models.BinaryField(max_length=64)
+    # Hints for the browser on how to reach the authenticator ("internal", "hybrid", "usb").
+    transports = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    objects = PasskeyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(name=""), name="passkey_has_a_name"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def record_use(self, sign_count):
+        """Note a signature by this passkey; False if its counter did not move forward.
+
+        One conditional update, so two sign-ins at once with the same count cannot both pass.
+        """
+        moved_on = Q(sign_count__lt=sign_count) if sign_count else Q(sign_count=0)
+        now = timezone.now()
+        updated = Passkey.objects.filter(moved_on, pk=self.pk).update(
+            sign_count=sign_count, last_used_at=now
+        )
+        if updated:
+            self.sign_count, self.last_used_at = sign_count, now
+        return updated == 1
+
+
+# An authenticator app's code (RFC 6238: six digits, a new one every 30 seconds) is accepted
+# from one step before to one step after now: phone clocks drift, and typing takes time.
+TOTP_DRIFT_STEPS = 1
+
+
+class AuthenticatorApp(models.Model):
+    """An authenticator app set up for the second step at password sign-in (TOTP)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="authenticator_app"
+    )
+    # The key shared with the app, in base32. Checking a code needs it in the clear; it is
+    # shown once, at set-up, and never exported or shown in the admin.
+    secret = models.CharField(max_length=32)
+    # The 30-second step of the last code accepted: each code works once, and no older one.
+    last_step = models.PositiveBigIntegerField(default=0)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"Authenticator app of {self.user}"
+
+    @staticmethod
+    def new_secret():
+        return pyotp.random_base32()
+
+    def setup_uri(self):
+        """The otpauth:// address an app reads from the QR code (or a tap on a phone)."""
+        return pyotp.TOTP(self.secret).provisioning_uri(
+            name=self.user.get_username(), issuer_name="cramplog"
+        )
+
+    def matching_step(self, code, now=None):
+        """The time step whose code this is, if it is near now and newer than the last used."""
+        totp = pyotp.TOTP(self.secret)
+        current = totp.timecode(now or timezone.now())
+        for step in range(current - TOTP_DRIFT_STEPS, current + TOTP_DRIFT_STEPS + 1):
+            if step > self.last_step and secrets.compare_digest(totp.generate_otp(step), code):
+                return step
+        return None
+
+    def use(self, code):
+        """Accept the app's code for now, once: True, and that code and older ones are spent."""
+        with transaction.atomic():
+            # Locked, so the same code sent twice at once is accepted once.
+            app = AuthenticatorApp.objects.select_for_update().get(pk=self.pk)
+            step = app.matching_step(code)
+            if step is None:
+                return False
+            app.last_step, app.last_used_at = step, timezone.now()
+            app.save(update_fields=["last_step", "last_used_at"])
+        return True
+
+
+RECOVERY_CODE_COUNT = 10
+# Letters and digits that cannot be misread from paper (no 0/o, 1/l/i): 10 of them give
+# about 50 bits, and each code is hashed like a password.
+RECOVERY_CODE_ALPHABET = "23456789abcdefghjkmnpqrstuvwxyz"
+RECOVERY_CODE_LENGTH = 10
+
+
+def normalize_recovery_code(code):
+    return re.sub(r"[\s-]", "", code).lower()
+
+
+class RecoveryCodeQuerySet(models.QuerySet):
+    def replace(self, user):
+        """Ten new single-use codes instead of any left; what this returns is the only copy."""
+        codes = [
+            "".join(secrets.choice(RECOVERY_CODE_ALPHABET) for _ in range(RECOVERY_CODE_LENGTH))
+            for _ in range(RECOVERY_CODE_COUNT)
+        ]
+        with transaction.atomic():
+            self.filter(user=user).delete()
+            self.bulk_create(RecoveryCode(user=user, code_hash=make_password(c)) for c in codes)
+        half = RECOVERY_CODE_LENGTH // 2
+        return [f"{code[:half]}-{code[half:]}" for code in codes]
+
+    def use(self, user, code):
+        """Spend one of the person's codes: True if it was one of them, and it is gone."""
+        code = normalize_recovery_code(code)
+        if len(code) != RECOVERY_CODE_LENGTH or set(code) - set(RECOVERY_CODE_ALPHABET):
+            return False
+        with transaction.atomic():
+            # Locked, so one code sent twice at once is spent once.
+            for stored in self.select_for_update().filter(user=user):
+                if check_password(code, stored.code_hash):
+                    stored.delete()
+                    return True
+        return False
+
+
+class RecoveryCode(models.Model):
+    """One of the codes that finish two-step sign-in once when the phone or app is lost."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="recovery_codes"
+    )
+    code_hash = models.CharField(max_length=200)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RecoveryCodeQuerySet.as_manager()
+
+    def __str__(self):
+        return f"Recovery code of {self.user}"

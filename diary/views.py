@@ -1,9 +1,11 @@
 import secrets
+import time
 from datetime import date, timedelta
 
+import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.core.paginator import Paginator
@@ -16,31 +18,45 @@ from django.http import (
     JsonResponse,
     StreamingHttpResponse,
 )
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import get_object_or_404, redirect, render, resolve_url
 from django.utils import timezone
 from django.utils.formats import date_format
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from reminders import messages as reminder_mail
 
-from . import advice, csvio, limits, nights, patterns, stats
+from . import advice, csvio, limits, nights, passkeys, patterns, stats
 from .forms import (
+    AuthenticatorAppForm,
     CheckInForm,
+    ConfirmForm,
     DeleteAccountForm,
     EpisodeFilterForm,
     EpisodeForm,
     ExportRangeForm,
     ImportForm,
+    LoginForm,
     NightForm,
+    PasskeyForm,
     PasswordResetForm,
     ProfileForm,
     QuickLogForm,
     ReportForm,
+    SecondStepForm,
     SignupForm,
     YearCompareForm,
 )
-from .models import CheckIn, Episode, PendingImport, Profile
+from .models import (
+    AuthenticatorApp,
+    CheckIn,
+    Episode,
+    Passkey,
+    PendingImport,
+    Profile,
+    RecoveryCode,
+)
 from .vocabulary import (
     FIRST_NIGHT,
     FIRST_YEAR,
@@ -95,21 +111,201 @@ def home(request):
     )
 
 
+BACKEND = "diary.backends.ProfileModelBackend"
+# Session keys: when this session last proved who it is (a sign-in or a confirmation), and a
+# password accepted whose second step is still to come.
+SIGNED_IN_AT = "signed_in_at"
+SECOND_STEP = "second_step"
+# Adding a way to sign in needs a sign-in or a confirmation this recent (seconds), so that a
+# session left open on a shared computer cannot add someone else's passkey.
+RECENT_SIGN_IN = 15 * 60
+# How long a password accepted waits for its second step (seconds).
+SECOND_STEP_WAIT = 10 * 60
+
+
+def sign_in(request, user, remember):
+    """Sign the person in with a new session id, for as long as they chose.
+
+    Every way in goes through here: password, passkey, second step and sign-up. "Keep me signed
+    in" keeps the session for SESSION_COOKIE_AGE; without it the session ends when the browser
+    closes.
+    """
+    login(request, user, backend=BACKEND)
+    request.session.set_expiry(None if remember else 0)
+    request.session[SIGNED_IN_AT] = time.time()
+    request.session.pop(SECOND_STEP, None)
+
+
+def recently_signed_in(request):
+    return time.time() - request.session.get(SIGNED_IN_AT, 0) < RECENT_SIGN_IN
+
+
+def safe_next(request, url):
+    """The page to go to after signing in, if it is on this site; else home."""
+    if url and url_has_allowed_host_and_scheme(
+        url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return url
+    return resolve_url(settings.LOGIN_REDIRECT_URL)
+
+
 class LoginView(auth_views.LoginView):
     """Django's login, within the hourly allowance of failed logins from one address.
 
     The allowance is taken before the password is checked, which is the costly part, and
-    given back when the login succeeds.
+    given back when the password is right. Someone who asked for two-step sign-in goes on to
+    the second step instead of being signed in.
     """
+
+    form_class = LoginForm
 
     def post(self, request, *args, **kwargs):
         if not limits.take(limits.LOGIN_FAILURES, limits.address(request)):
             return limits.too_many(request, limits.LOGIN_FAILURES)
         return super().post(request, *args, **kwargs)
 
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        return {**context, "passkey_support": passkeys.support(self.request)}
+
     def form_valid(self, form):
-        limits.give_back(limits.LOGIN_FAILURES, limits.address(self.request))
-        return super().form_valid(form)
+        request = self.request
+        limits.give_back(limits.LOGIN_FAILURES, limits.address(request))
+        user, remember = form.get_user(), form.cleaned_data["remember"]
+        if Profile.objects.for_user(user).two_step:
+            # A new session id, so that one planted before the password cannot be used.
+            request.session.cycle_key()
+            request.session[SECOND_STEP] = {
+                "user": user.pk,
+                "remember": remember,
+                "next": self.get_success_url(),
+                "since": time.time(),
+            }
+            return redirect("login_two_step")
+        sign_in(request, user, remember)
+        return redirect(self.get_success_url())
+
+
+def second_step_user(request):
+    """The person whose password this session gave, if their second step is still awaited."""
+    waiting = request.session.get(SECOND_STEP)
+    if not waiting or time.time() - waiting["since"] > SECOND_STEP_WAIT:
+        return None
+    return get_user_model()._default_manager.filter(pk=waiting["user"], is_active=True).first()
+
+
+@login_not_required
+def login_two_step(request):
+    """The second step after a right password: a passkey, an app's code or a recovery code.
+
+    Each try uses one of the address's allowance of failed logins and one of the account's
+    allowance of wrong codes, both given back when it passes; django-axes counts failures
+    per username and address as it does for passwords.
+    """
+    user = second_step_user(request)
+    if user is None:
+        messages.info(request, "Please sign in again: the second step waits 10 minutes at most.")
+        return redirect("login")
+    form = SecondStepForm(request.POST or None, request=request, user=user)
+    if request.method == "POST":
+        address, account = limits.address(request), f"account {user.pk}"
+        if not limits.take(limits.LOGIN_FAILURES, address):
+            return limits.too_many(request, limits.LOGIN_FAILURES)
+        if not limits.take(limits.SECOND_STEP_FAILURES, account):
+            return limits.too_many(request, limits.SECOND_STEP_FAILURES)
+        if limits.locked_out(request, user.get_username()):
+            return limits.lockout(request, user.get_username())
+        if form.is_valid():
+            limits.give_back(limits.LOGIN_FAILURES, address)
+            limits.give_back(limits.SECOND_STEP_FAILURES, account)
+            waiting = request.session[SECOND_STEP]
+            sign_in(request, user, waiting["remember"])
+            if form.used == "recovery code":
+                left = RecoveryCode.objects.filter(user=user).count()
+                messages.warning(
+                    request,
+                    f"You used a recovery code; {left} left. Each works once: you can get new "
+                    "ones on your security page.",
+                )
+            return redirect(waiting["next"])
+        if form.failed():
+            limits.record_failure(request, user.get_username())
+    return render(
+        request,
+        "registration/login_two_step.html",
+        {
+            "form": form,
+            "has_passkeys": Passkey.objects.owned_by(user).exists(),
+            "passkey_support": passkeys.support(request),
+        },
+    )
+
+
+@login_not_required
+@require_POST
+def passkey_options(request):
+    """Options for navigator.credentials.get(), as JSON: a challenge, and which passkeys may answer.
+
+    To sign in, any of this site's; for the second step, the person's whose password was just
+    given; to confirm a change, the signed-in person's, less one being removed.
+    """
+    purpose = request.POST.get("purpose")
+    if not passkeys.work_here(request):
+        return JsonResponse({"error": "Passkeys do not work at this address."}, status=400)
+    if purpose == passkeys.SIGN_IN:
+        allowed = []
+    elif purpose == passkeys.SECOND_STEP and (user := second_step_user(request)):
+        allowed = Passkey.objects.owned_by(user)
+    elif purpose == passkeys.CONFIRM and request.user.is_authenticated:
+        allowed = Passkey.objects.owned_by(request.user)
+        exclude = request.POST.get("exclude", "")
+        if exclude.isdigit():
+            allowed = allowed.exclude(pk=exclude)
+    else:
+        return JsonResponse({"error": "Sign in again, then try once more."}, status=400)
+    if purpose != passkeys.SIGN_IN and not allowed.exists():
+        # An empty list would let the browser offer any passkey of this site.
+        return JsonResponse({"error": "None of your passkeys can be used here."}, status=400)
+    return HttpResponse(
+        passkeys.authentication_options(request, purpose, allowed), content_type="application/json"
+    )
+
+
+@login_not_required
+@require_POST
+def passkey_login(request):
+    """Sign in with a passkey alone, from the login page: no username, no password.
+
+    Counted like a password: within the address's allowance of failed logins, and a passkey
+    that fails counts against its account in django-axes, whose pause applies here too.
+    """
+    address = limits.address(request)
+    if not limits.take(limits.LOGIN_FAILURES, address):
+        return limits.too_many(request, limits.LOGIN_FAILURES)
+    next_url, answer = request.POST.get("next", ""), request.POST.get("credential", "")
+    candidates = Passkey.objects.filter(user__is_active=True)
+    account = passkeys.claimed_account(answer, candidates)
+    if account and limits.locked_out(request, account.get_username()):
+        return limits.lockout(request, account.get_username())
+    try:
+        passkey = passkeys.verify_authentication(request, passkeys.SIGN_IN, answer, candidates)
+    except passkeys.PasskeyError as error:
+        if error.passkey:
+            limits.record_failure(request, error.passkey.user.get_username())
+        messages.error(request, str(error))
+        return render(
+            request,
+            "registration/login.html",
+            {
+                "form": LoginForm(request),
+                "next": next_url,
+                "passkey_support": passkeys.support(request),
+                "unknown_passkey": error.unknown_id,
+            },
+        )
+    limits.give_back(limits.LOGIN_FAILURES, address)
+    sign_in(request, passkey.user, bool(request.POST.get("remember")))
+    return redirect(safe_next(request, next_url))
 
 
 class PasswordResetView(auth_views.PasswordResetView):
@@ -140,7 +336,7 @@ def signup(request):
     if valid:
         user = form.save()
         Profile.objects.create(user=user)
-        login(request, user, backend="diary.backends.ProfileModelBackend")
+        sign_in(request, user, remember=True)
         messages.success(
             request, "Welcome! Set your time zone so cramps are logged at the right time."
         )
@@ -272,9 +468,13 @@ def episode_delete(request, pk):
     return render(request, "diary/episode_confirm_delete.html", {"episode": episode})
 
 
-def month_or_none(year, month):
-    """The first day of a month the diary can show, or None beyond its years."""
-    return date(year, month, 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+def month_or_none(year, month, today=None):
+    """The first day of a month the diary can show, or None beyond its years or, given
+    today, after the current month: the diary has nothing to show of the future."""
+    first = date(year, month, 1) if FIRST_YEAR <= year <= LAST_YEAR else None
+    if first is None or (today is not None and first > today):
+        return None
+    return first
 
 
 def month(request, year, month):
@@ -304,7 +504,7 @@ def month(request, year, month):
             "previous_end": prev_end,
             "previous_cut": prev_end < patterns.month_bounds(prev_start.year, prev_start.month)[1],
             "previous_link": month_or_none(prev_start.year, prev_start.month),
-            "next_month": month_or_none(*patterns.shift_month(year, month, 1)),
+            "next_month": month_or_none(*patterns.shift_month(year, month, 1), today),
             "is_future": start > today,
             "figures": figures,
             "nights": month_nights,
@@ -362,7 +562,7 @@ def year(request, year):
         {
             "year": year,
             "previous_year": year - 1 if year > FIRST_YEAR else None,
-            "next_year": year + 1 if year < LAST_YEAR else None,
+            "next_year": year + 1 if year < min(LAST_YEAR, timezone.localdate().year) else None,
             "months": months,
             "month_bars": patterns.bars(
                 [(row["month"].strftime("%b"), row["episodes"]) for row in months]
@@ -434,6 +634,215 @@ def account_delete(request):
             "checkin_count": CheckIn.objects.owned_by(user).count(),
             "backup_days": settings.CRAMPLOG_BACKUP_KEEP_DAYS,
         },
+    )
+
+
+# How the person signs in: passkeys, an authenticator app, two-step sign-in
+
+
+def security(request):
+    return render_security(request, ConfirmForm(request=request, passkeys=Passkey.objects.none()))
+
+
+def render_security(request, confirm_form):
+    user = request.user
+    return render(
+        request,
+        "diary/security.html",
+        {
+            "passkey_list": Passkey.objects.owned_by(user),
+            "app": AuthenticatorApp.objects.filter(user=user).first(),
+            "recovery_codes_left": RecoveryCode.objects.filter(user=user).count(),
+            "profile": Profile.objects.for_user(user),
+            "recent": recently_signed_in(request),
+            "confirm_form": confirm_form,
+            "passkey_form": PasskeyForm(request=request),
+            "passkey_support": passkeys.support(request),
+        },
+    )
+
+
+@require_POST
+def security_confirm(request):
+    """Confirm it is still the person, with their password or a passkey, to change sign-in."""
+    form = ConfirmForm(
+        request.POST, request=request, passkeys=Passkey.objects.owned_by(request.user)
+    )
+    if not form.is_valid():
+        return render_security(request, form)
+    request.session[SIGNED_IN_AT] = time.time()
+    return redirect("security")
+
+
+def not_recent(request):
+    messages.info(request, "Confirm it is you first: it has been a while since you signed in.")
+    return redirect("security")
+
+
+@require_POST
+def passkey_register_options(request):
+    """Options for navigator.credentials.create(), as JSON."""
+    if not passkeys.work_here(request):
+        return JsonResponse({"error": "Passkeys do not work at this address."}, status=400)
+    if not recently_signed_in(request):
+        return JsonResponse({"error": "Confirm it is you first: reload the page."}, status=403)
+    return HttpResponse(
+        passkeys.registration_options(request, request.user), content_type="application/json"
+    )
+
+
+@require_POST
+def passkey_add(request):
+    if not recently_signed_in(request):
+        return not_recent(request)
+    form = PasskeyForm(request.POST, request=request)
+    if form.is_valid():
+        form.save()
+        messages.success(request, f"Your passkey “{form.cleaned_data['name']}” is added.")
+    else:
+        problems = [error for errors in form.errors.values() for error in errors]
+        messages.error(request, "The passkey was not added. " + " ".join(problems))
+    return redirect("security")
+
+
+def passkey_remove(request, pk):
+    passkey = get_object_or_404(Passkey.objects.owned_by(request.user), pk=pk)
+    others = Passkey.objects.owned_by(request.user).exclude(pk=passkey.pk)
+    allowed = Profile.objects.for_user(request.user).keeps_a_second_step_without(passkey=passkey)
+    form = ConfirmForm(request.POST or None, request=request, passkeys=others)
+    if allowed and form.is_valid():
+        passkey.delete()
+        messages.success(
+            request,
+            f"The passkey “{passkey.name}” is removed. Your phone or password manager may still "
+            "list it: you can delete it there too.",
+        )
+        return redirect("security")
+    return render(
+        request,
+        "diary/passkey_remove.html",
+        {
+            "passkey": passkey,
+            "form": form,
+            "allowed": allowed,
+            "others": others.exists(),
+            "passkey_support": passkeys.support(request),
+        },
+    )
+
+
+# The key of an authenticator app being set up, kept in the session until its first code.
+APP_SECRET = "authenticator_app_secret"  # noqa: S105 (a session key's name)
+
+
+def authenticator_app(request):
+    """Set up an authenticator app: a QR code and the key as text, then a code from the app."""
+    if AuthenticatorApp.objects.filter(user=request.user).exists():
+        return redirect("security")
+    if not recently_signed_in(request):
+        return not_recent(request)
+    secret = request.session.setdefault(APP_SECRET, AuthenticatorApp.new_secret())
+    app = AuthenticatorApp(user=request.user, secret=secret)
+    form = AuthenticatorAppForm(request.POST or None, app=app)
+    if form.is_valid():
+        form.save()
+        request.session.pop(APP_SECRET, None)
+        messages.success(
+            request,
+            "Your authenticator app is set up."
+            + ("" if request.user.profile.two_step else " Turn on two-step sign-in to use it."),
+        )
+        return redirect("security")
+    uri = app.setup_uri()
+    return render(
+        request,
+        "diary/authenticator_app.html",
+        {
+            "form": form,
+            "uri": uri,
+            "qr_code": segno.make(uri, error="m").svg_data_uri(scale=5, light="#fff"),
+            "secret_groups": [secret[i : i + 4] for i in range(0, len(secret), 4)],
+        },
+    )
+
+
+def authenticator_app_remove(request):
+    app = get_object_or_404(AuthenticatorApp, user=request.user)
+    allowed = Profile.objects.for_user(request.user).keeps_a_second_step_without(app=True)
+    form = ConfirmForm(
+        request.POST or None, request=request, passkeys=Passkey.objects.owned_by(request.user)
+    )
+    if allowed and form.is_valid():
+        app.delete()
+        messages.success(
+            request, "The authenticator app is removed. You can delete cramplog from it too."
+        )
+        return redirect("security")
+    return render(
+        request,
+        "diary/authenticator_app_remove.html",
+        {"form": form, "allowed": allowed, "passkey_support": passkeys.support(request)},
+    )
+
+
+def show_recovery_codes(request, codes):
+    text = "cramplog recovery codes for {}\n{}\n\nEach code works once.\n".format(
+        request.user.get_username(), "\n".join(codes)
+    )
+    return render(request, "diary/recovery_codes.html", {"codes": codes, "text": text})
+
+
+@require_POST
+def two_step_on(request):
+    """Turn on two-step sign-in, and show ten new recovery codes, once."""
+    profile = Profile.objects.for_user(request.user)
+    if not recently_signed_in(request):
+        return not_recent(request)
+    if profile.two_step:
+        # A second click while the first was under way: its codes were never seen.
+        messages.info(
+            request, "Two-step sign-in is on. If you have no recovery codes, get new ones."
+        )
+        return redirect("security")
+    if not (
+        Passkey.objects.owned_by(request.user).exists()
+        or AuthenticatorApp.objects.filter(user=request.user).exists()
+    ):
+        messages.error(request, "Add a passkey or an authenticator app first.")
+        return redirect("security")
+    with transaction.atomic():
+        profile.two_step = True
+        profile.save(update_fields=["two_step"])
+        codes = RecoveryCode.objects.replace(request.user)
+    return show_recovery_codes(request, codes)
+
+
+@require_POST
+def recovery_codes(request):
+    """Ten new recovery codes in place of the old ones, shown once."""
+    if not recently_signed_in(request):
+        return not_recent(request)
+    if not Profile.objects.for_user(request.user).two_step:
+        return redirect("security")
+    return show_recovery_codes(request, RecoveryCode.objects.replace(request.user))
+
+
+def two_step_off(request):
+    profile = Profile.objects.for_user(request.user)
+    form = ConfirmForm(
+        request.POST or None, request=request, passkeys=Passkey.objects.owned_by(request.user)
+    )
+    if profile.two_step and form.is_valid():
+        with transaction.atomic():
+            profile.two_step = False
+            profile.save(update_fields=["two_step"])
+            RecoveryCode.objects.filter(user=request.user).delete()
+        messages.success(request, "Two-step sign-in is off: your password alone signs you in.")
+        return redirect("security")
+    return render(
+        request,
+        "diary/two_step_off.html",
+        {"form": form, "profile": profile, "passkey_support": passkeys.support(request)},
     )
 
 
@@ -529,7 +938,11 @@ def episode_import_confirm(request):
             episode.set_local_fields()
         Episode.objects.bulk_create(episodes, batch_size=500)
     count = len(episodes)
-    messages.success(request, f"Imported {count} cramp{'' if count == 1 else 's'}.")
+    messages.success(
+        request,
+        ngettext("Imported %(count)d cramp.", "Imported %(count)d cramps.", count)
+        % {"count": count},
+    )
     return redirect("episode_list")
 
 

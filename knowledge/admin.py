@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import construct_change_message, unquote
 from django.contrib.admin.widgets import RelatedFieldWidgetWrapper
@@ -13,6 +14,7 @@ from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from simple_history.admin import SimpleHistoryAdmin
 
+from diary.fields import ChoiceListField
 from diary.vocabulary import night
 
 from . import views
@@ -281,9 +283,11 @@ class CauseAdmin(EntryAdmin):
 
 @admin.register(Tip)
 class TipAdmin(EntryAdmin):
-    list_display = ["title", "slug", "kind", "published", "draft", "updated_at"]
-    list_filter = ["kind", "published", "causes"]
+    list_display = ["title", "slug", "kind", "general", "published", "draft", "updated_at"]
+    list_filter = ["kind", "general", "published", "causes"]
     autocomplete_fields = ["causes"]
+    # The admin gives every CharField a text box; a list of choices needs its checkboxes.
+    formfield_overrides = {ChoiceListField: {"widget": forms.CheckboxSelectMultiple}}
 
 
 @admin.register(RedFlag)

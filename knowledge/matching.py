@@ -1,4 +1,5 @@
-"""Match one cramp, or a period of cramps, to its likely causes and to the warnings that apply.
+"""Match one cramp, or a period of cramps, to its likely causes and to the warnings that apply,
+and choose the tips for them.
 
 Plain data in, ranked matches with reasons out: no database, no Django models. Rules are
 content that editors change in the admin, so this module also says which rules are valid.
@@ -9,7 +10,9 @@ from CAUSE_THRESHOLD, a red flag from RED_FLAG_THRESHOLD, so a red flag can need
 together (night and frequent, say).
 """
 
+import math
 import string
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,12 +34,18 @@ from diary.vocabulary import (
 CAUSE_THRESHOLD = 25
 RED_FLAG_THRESHOLD = 100
 MAX_CAUSES = 5
+# A cramp's page shows this many causes with their reasons, and this many tips of each kind;
+# the rest wait behind a disclosure, so that what matters most fits on a phone's screen.
+CAUSES_SHOWN = 3
+TIPS_SHOWN = 3
 MIN_WEIGHT = 1
 MAX_WEIGHT = 100
 # A period shorter than a week says too little about how often cramps come.
 MIN_PERIOD_DAYS = 7
 
 CRAMP, PERIOD = "cramp", "period"
+# The kinds of tip: relief while a cramp is happening, prevention of the next one.
+RELIEF, PREVENTION = "relief", "prevention"
 
 
 @dataclass(frozen=True)
@@ -270,17 +279,44 @@ class Rule:
 class Match:
     key: tuple
     score: int = 0
-    reasons: list = field(default_factory=list)
+    reasons: list = field(default_factory=list)  # the strongest rule's first, each once
+    weights: list = field(default_factory=list)  # the weight behind each reason
 
     @property
     def target(self):
         return self.key[1]
+
+    @property
+    def main_reasons(self):
+        """The reasons that could show a cause on their own, or the strongest one when only
+        smaller hints (below CAUSE_THRESHOLD) add up to it: what a cramp's page says."""
+        pairs = zip(self.reasons, self.weights, strict=True)
+        main = [reason for reason, weight in pairs if weight >= CAUSE_THRESHOLD]
+        return main or self.reasons[:1]
 
 
 @dataclass
 class Result:
     causes: list
     red_flags: list
+
+
+@dataclass(frozen=True)
+class TipInfo:
+    """What ranking needs to know about a published tip."""
+
+    slug: str
+    title: str
+    kind: str  # RELIEF or PREVENTION
+    causes: frozenset  # slugs of the published causes it addresses
+    habits: frozenset = frozenset()  # triggers; a habit tip shows only when one was logged
+    general: bool = False  # a relief step for any cramp, shown when no cause matched
+
+
+@dataclass
+class TipChoice:
+    shown: list = field(default_factory=list)  # TipInfo, by kind, then most relevant first
+    more: list = field(default_factory=list)  # the rest, in the same order
 
 
 class RuleError(ValueError):
@@ -412,8 +448,9 @@ def evaluate(situation, rules):
     """Rank the causes and red flags whose rules hold for this cramp or period.
 
     Causes come strongest first (ties by name, so the order is stable), at most MAX_CAUSES;
-    red flags come in the same order. A target with too little weight is left out rather
-    than padding the list. A period shorter than MIN_PERIOD_DAYS matches nothing.
+    red flags come in the same order. Each match's reasons come strongest rule first. A
+    target with too little weight is left out rather than padding the list. A period
+    shorter than MIN_PERIOD_DAYS matches nothing.
     """
     if situation.scope == PERIOD and situation.days < MIN_PERIOD_DAYS:
         return Result(causes=[], red_flags=[])
@@ -423,21 +460,55 @@ def evaluate(situation, rules):
             continue
         match = scores.setdefault(rule.key, Match(rule.key))
         match.score += rule.weight
-        match.reasons.append(explain(rule, situation))
+        reason = explain(rule, situation)
+        # Two rules can say the same thing (12 cramps in 30 days is also at least 4).
+        if reason in match.reasons:
+            index = match.reasons.index(reason)
+            match.weights[index] = max(match.weights[index], rule.weight)
+        else:
+            match.reasons.append(reason)
+            match.weights.append(rule.weight)
+    for match in scores.values():
+        pairs = sorted(zip(match.weights, match.reasons, strict=True), key=lambda pair: -pair[0])
+        match.weights, match.reasons = [w for w, _r in pairs], [r for _w, r in pairs]
     ranked = sorted(scores.values(), key=lambda match: (-match.score, match.target))
     causes = [m for m in ranked if not m.key[0] and m.score >= CAUSE_THRESHOLD]
     red_flags = [m for m in ranked if m.key[0] and m.score >= RED_FLAG_THRESHOLD]
     return Result(causes=causes[:MAX_CAUSES], red_flags=red_flags)
 
 
-def rank_tips(cause_slugs, links, kinds):
-    """Tips for ranked causes: by kind in the order given, then by their strongest cause.
+def tip_kinds(fresh):
+    """The order of the kinds of tip: relief first for a cramp that is still happening (it
+    started within the hour), prevention first otherwise. Every page uses this order."""
+    return [RELIEF, PREVENTION] if fresh else [PREVENTION, RELIEF]
 
-    `links` are (tip, cause slug) pairs; a tip has `kind` and `title`. Each tip comes once.
+
+def rank_tips(causes, tips, logged=frozenset(), kinds=(PREVENTION, RELIEF)):
+    """Choose the tips for ranked causes, most relevant first, and which of them to show.
+
+    `causes` are (slug, score) pairs of the matched causes; `tips` are TipInfo. A tip is
+    relevant when it addresses a matched cause: the scores of the matched causes it addresses,
+    divided by the square root of how many causes it addresses, so that a tip for just this
+    cause ranks above one that is said for every cramp. A habit tip shows only when one of its
+    habits is in `logged` (the triggers logged), and then counts double. When no cause
+    matched, the general relief steps stand in, since they help any cramp that is happening.
+
+    Tips come by kind in the order of `kinds`, then by relevance, then by title; at most
+    TIPS_SHOWN of each kind are shown and the rest are kept for a disclosure.
     """
-    rank = {slug: index for index, slug in enumerate(cause_slugs)}
-    best = {}
-    for tip, slug in links:
-        if tip.kind in kinds and slug in rank:
-            best[tip] = min(best.get(tip, len(rank)), rank[slug])
-    return sorted(best, key=lambda tip: (kinds.index(tip.kind), best[tip], tip.title))
+    scores = dict(causes)
+    relevance = {}
+    for tip in tips:
+        if tip.kind not in kinds or (tip.habits and not tip.habits & logged):
+            continue
+        fit = sum(scores[slug] for slug in tip.causes if slug in scores)
+        if fit:
+            relevance[tip] = fit / math.sqrt(len(tip.causes)) * (2 if tip.habits else 1)
+    if not scores and RELIEF in kinds:
+        relevance = {tip: 0 for tip in tips if tip.general and tip.kind == RELIEF}
+    ranked = sorted(relevance, key=lambda tip: (kinds.index(tip.kind), -relevance[tip], tip.title))
+    choice, per_kind = TipChoice(), Counter()
+    for tip in ranked:
+        per_kind[tip.kind] += 1
+        (choice.shown if per_kind[tip.kind] <= TIPS_SHOWN else choice.more).append(tip)
+    return choice

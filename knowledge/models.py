@@ -10,6 +10,9 @@ from django.utils import timezone
 from django.utils.text import capfirst
 from simple_history.models import HistoricalRecords
 
+from diary.fields import ChoiceListField
+from diary.vocabulary import Trigger
+
 from . import diff, markup, matching, scenarios
 
 
@@ -24,15 +27,15 @@ class Category(models.TextChoices):
 
 
 class TipKind(models.TextChoices):
-    RELIEF = "relief", "Relief now"
-    PREVENTION = "prevention", "Prevention"
+    RELIEF = matching.RELIEF, "Relief now"
+    PREVENTION = matching.PREVENTION, "Prevention"
 
 
 class ContentVersion(models.Model):
     """A number that goes up with every change to the advice that matching keeps per process.
 
     Each worker keeps the parsed rules and reads them again only when this number has moved
-    (diary.advice.load_rules). It moves in the transaction that changes the advice, and that
+    (diary.advice.load_content). It moves in the transaction that changes the advice, and that
     update locks its row until the commit, so numbers follow the order in which changes
     commit, whatever the clocks say. A data migration or raw SQL that changes causes, tips,
     red flags or rules calls ContentVersion.bump() too; `migrate` bumps it at the end.
@@ -148,12 +151,6 @@ class EntryQuerySet(VersionedQuerySet, PublishedQuerySet):
     pass
 
 
-class TipQuerySet(EntryQuerySet):
-    def for_causes(self, causes):
-        """Published tips linked to these causes: a tip once per cause, that cause as cause_id."""
-        return self.published().filter(causes__in=causes).annotate(cause_id=F("causes"))
-
-
 class ArticleQuerySet(PublishedQuerySet):
     def search(self, query):
         return self.filter(Q(title__icontains=query) | Q(body__icontains=query))
@@ -182,6 +179,21 @@ class Article(Revisable, models.Model):
     source_file = models.CharField(
         max_length=100, blank=True, help_text="The customer's original file this text came from."
     )
+    source_kind = models.CharField(
+        "kind of source",
+        max_length=100,
+        default="a general-audience web article",
+        help_text="What the source is, as the pages say it: “a general-audience web article”.",
+    )
+    author = models.CharField(
+        max_length=200, blank=True, help_text="Leave empty when not known: the pages say so."
+    )
+    source_date = models.CharField(
+        "date",
+        max_length=50,
+        blank=True,
+        help_text="As the source gives it, such as “2023”; leave empty when not known.",
+    )
     body = models.TextField(help_text="Markdown. Citations quote this text word for word.")
     editor_note = models.TextField(
         blank=True, help_text="Markdown, shown in a box above the article, e.g. an erratum."
@@ -193,7 +205,17 @@ class Article(Revisable, models.Model):
     history = HistoricalRecords()
     objects = ArticleQuerySet.as_manager()
 
-    revised_fields = ("title", "slug", "source_file", "body", "editor_note", "published")
+    revised_fields = (
+        "title",
+        "slug",
+        "source_file",
+        "source_kind",
+        "author",
+        "source_date",
+        "body",
+        "editor_note",
+        "published",
+    )
 
     class Meta:
         ordering = ["title"]
@@ -204,6 +226,20 @@ class Article(Revisable, models.Model):
 
     def get_absolute_url(self):
         return reverse("knowledge:article_detail", args=[self.slug])
+
+    @property
+    def provenance(self):
+        """What the source is, and what is not known about it, in words for its readers:
+        “a general-audience web article; author and date not known”."""
+        facts = {
+            "author": self.author and f"by {self.author}",
+            "date": self.source_date and f"dated {self.source_date}",
+        }
+        words = ", ".join([self.source_kind, *filter(None, facts.values())])
+        unknown = [name for name, known in facts.items() if not known]
+        if unknown:
+            words += f"; {' and '.join(unknown)} not known"
+        return words
 
     def clean(self):
         normalise_newlines(self)
@@ -259,21 +295,58 @@ class Cause(Entry):
 
 class Tip(Entry):
     kind = models.CharField(max_length=16, choices=TipKind)
+    general = models.BooleanField(
+        "general relief step",
+        default=False,
+        help_text="A relief step that helps any cramp while it happens: shown for a cramp "
+        "that no cause matched. Relief tips only.",
+    )
     causes = models.ManyToManyField(Cause, related_name="tips", blank=True)
+    habits = ChoiceListField(
+        "habits",
+        choices=Trigger.choices,
+        help_text="For a tip about a habit (smoking, shoes): it is shown only for cramps where "
+        "one of these was logged. Leave empty for other tips.",
+    )
 
     history = HistoricalRecords(m2m_fields=[causes])
-    objects = TipQuerySet.as_manager()
 
-    revised_fields = ("title", "slug", "kind", "summary", "body", "causes", "published")
+    revised_fields = (
+        "title",
+        "slug",
+        "kind",
+        "general",
+        "summary",
+        "body",
+        "causes",
+        "habits",
+        "published",
+    )
 
     class Meta(Entry.Meta):
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=TipKind.values), name="tip_kind_valid"),
+            models.CheckConstraint(
+                condition=Q(general=False) | Q(kind=TipKind.RELIEF),
+                name="tip_general_is_relief",
+                violation_error_message="Only a relief tip can be a general relief step.",
+            ),
             unique_shipped_key("tip"),
         ]
 
     def get_absolute_url(self):
         return reverse("knowledge:tip_detail", args=[self.slug])
+
+    def as_info(self, cause_slugs):
+        """The tip as ranking reads it (plain data), given the slugs of its published causes."""
+        return matching.TipInfo(
+            slug=self.slug,
+            title=self.title,
+            kind=self.kind,
+            causes=frozenset(cause_slugs),
+            habits=frozenset(self.habits),
+            general=self.general,
+        )
 
 
 class RedFlag(Entry):
@@ -455,7 +528,7 @@ EFFECT_FIELDS = {
     "matchrule": set(MatchRule.revised_fields),
     "cause": {"slug", "published"},
     "redflag": {"slug", "published"},
-    "tip": {"title", "kind", "causes", "published"},
+    "tip": {"title", "kind", "general", "causes", "habits", "published"},
 }
 
 
@@ -658,6 +731,8 @@ class Revision(models.Model):
         if field.many_to_many or field.is_relation:
             ids = value if field.many_to_many else [value] if value else []
             return "\n".join(str(item) for item in field.related_model.objects.filter(pk__in=ids))
+        if isinstance(field, ChoiceListField):
+            return ", ".join(field.labels(value))
         if field.choices:
             return str(dict(field.flatchoices).get(value, value))
         if isinstance(value, bool):
@@ -687,7 +762,7 @@ class Revision(models.Model):
         if "causes" in rest:
             links[key] = set(rest["causes"])
         after = _world(tables, links)
-        return scenarios.compare(before, after, night, [TipKind.RELIEF, TipKind.PREVENTION])
+        return scenarios.compare(before, after, night)
 
     def check_reviewer(self, user):
         if not user.has_perm("knowledge.approve_revision"):
@@ -854,15 +929,8 @@ def _world(tables, links):
     titles = {(False, cause.slug): cause.title for cause in causes.values()}
     titles |= {(True, red_flag.slug): red_flag.title for red_flag in red_flags.values()}
     tips = [
-        scenarios.TipInfo(
-            tip.slug,
-            tip.title,
-            tip.kind,
-            frozenset(
-                causes[pk].slug
-                for pk in links.get(key, ())
-                if pk in causes and causes[pk].published
-            ),
+        tip.as_info(
+            causes[pk].slug for pk in links.get(key, ()) if pk in causes and causes[pk].published
         )
         for key, tip in tables[Tip].items()
         if tip.published

@@ -19,8 +19,6 @@ ORDINARY = {
     "locations": frozenset({"arch"}),
     "age": 41,
 }
-# How many tips the effect table compares: the first ones a person reads.
-TOP_TIPS = 3
 
 
 @dataclass(frozen=True)
@@ -143,6 +141,7 @@ SCENARIOS = (
         symptoms={"swelling", "skin_change"},
     ),
     scenario("the eighth cramp in a week", (), {"frequent-unexplained"}, count_7d=7, count_30d=7),
+    scenario("logged just now, with nothing else known", just_now=True),
     scenario(
         "logged just now, in the calf after a hard run",
         {"muscle-fatigue", "strenuous-exercise"},
@@ -156,20 +155,12 @@ SCENARIOS = (
 
 
 @dataclass(frozen=True)
-class TipInfo:
-    slug: str
-    title: str
-    kind: str
-    causes: frozenset  # slugs of the causes the tip addresses
-
-
-@dataclass(frozen=True)
 class World:
     """What the site would match with: the rules in force and the published tips."""
 
     rules: list  # matching.Rule
     titles: dict  # (is_red_flag, slug) -> title
-    tips: list  # TipInfo
+    tips: list  # matching.TipInfo
 
 
 @dataclass(frozen=True)
@@ -182,19 +173,22 @@ class Item:
 class Outcome:
     causes: tuple  # Item, strongest first, labelled with the score
     red_flags: tuple
-    tips: tuple  # the first TOP_TIPS
+    tips: tuple  # the tips shown, not those behind the disclosure
 
 
-def outcome(scenario, world, night, kinds):
-    """What the person in the scenario would see; `kinds` orders tips for a fresh cramp."""
+def outcome(scenario, world, night):
+    """What the person in the scenario would see on the cramp's page."""
     result = matching.evaluate(scenario.situation(night), world.rules)
-    kinds = list(kinds if scenario.just_now else reversed(kinds))
-    links = [(tip, slug) for tip in world.tips for slug in tip.causes]
-    tips = matching.rank_tips([match.target for match in result.causes], links, kinds)
+    tips = matching.rank_tips(
+        [(match.target, match.score) for match in result.causes],
+        world.tips,
+        logged=scenario.facts.get("triggers", frozenset()),
+        kinds=matching.tip_kinds(scenario.just_now),
+    )
     return Outcome(
         causes=tuple(Item(m.target, f"{world.titles[m.key]} ({m.score})") for m in result.causes),
         red_flags=tuple(Item(m.target, world.titles[m.key]) for m in result.red_flags),
-        tips=tuple(Item(tip.slug, tip.title) for tip in tips[:TOP_TIPS]),
+        tips=tuple(Item(tip.slug, tip.title) for tip in tips.shown),
     )
 
 
@@ -219,14 +213,14 @@ class Row:
         return any(column.changed for column in self.columns)
 
 
-def compare(before, after, night, kinds, scenarios=SCENARIOS):
+def compare(before, after, night, scenarios=SCENARIOS):
     """Each scenario's outcome in two worlds, every item marked as same, moved, added or removed.
 
     Items are told apart by slug, not by label, so a changed score alone is not a change.
     """
     rows = []
     for each in scenarios:
-        old, new = outcome(each, before, night, kinds), outcome(each, after, night, kinds)
+        old, new = outcome(each, before, night), outcome(each, after, night)
         columns = tuple(
             Column(name, *_mark(getattr(old, name), getattr(new, name)))
             for name in ("causes", "red_flags", "tips")

@@ -186,7 +186,7 @@ def forget_cached_rules():
     A test database that is flushed and filled again can reach the content version a
     previous test's rules were kept at, with other rows behind it.
     """
-    advice._loaded_rules = (None, None)
+    advice._loaded_content = (None, None)
 
 
 @pytest.fixture

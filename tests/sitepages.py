@@ -6,6 +6,7 @@ rendered with real content, signed in and signed out.
 """
 
 import importlib
+import time
 from datetime import timedelta
 
 import time_machine
@@ -14,13 +15,14 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import CheckIn, Profile
+from diary.models import AuthenticatorApp, CheckIn, Passkey, Profile, RecoveryCode
+from diary.views import SIGNED_IN_AT
 from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 from reminders import tokens
 
 from .conftest import BACKEND
-from .factories import EpisodeFactory, UserFactory
+from .factories import PASSWORD, EpisodeFactory, UserFactory
 
 editors_migration = importlib.import_module("knowledge.migrations.0002_content_editors_group")
 MISSING_PAGE = "/this-page-does-not-exist/"
@@ -161,6 +163,21 @@ def reminder_pages(owner):
     ]
 
 
+def add_sign_in_methods(user):
+    """A passkey, an authenticator app and two-step sign-in, as the security pages show them."""
+    Passkey.objects.create(
+        user=user,
+        name="my phone",
+        credential_id="bXkgcGhvbmU",
+        public_key=b"a public key",
+        user_handle=b"a handle",
+        last_used_at=timezone.now(),
+    )
+    AuthenticatorApp.objects.create(user=user, secret=AuthenticatorApp.new_secret())
+    Profile.objects.filter(user=user).update(two_step=True)
+    RecoveryCode.objects.replace(user)
+
+
 def knowledge_pages():
     return [
         "/knowledge/",
@@ -198,6 +215,7 @@ def signed_in_pages(episode):
         "/accounts/password_change/done/",
         "/accounts/delete/",
         *reminder_pages(episode.user),
+        *security_pages(episode.user),
         *knowledge_pages(),
     ]
 
@@ -205,6 +223,17 @@ def signed_in_pages(episode):
 def expected_status(url):
     """What each listed page answers: 200, and 404 for the one that does not exist."""
     return 404 if url == MISSING_PAGE else 200
+
+
+def security_pages(user):
+    """The security pages of someone with add_sign_in_methods() done."""
+    passkey = Passkey.objects.filter(user=user).first()
+    return [
+        "/accounts/security/",
+        f"/accounts/security/passkeys/{passkey.pk}/remove/",
+        "/accounts/security/app/remove/",
+        "/accounts/security/two-step/off/",
+    ]
 
 
 def anonymous_pages():
@@ -303,9 +332,52 @@ def stale_confirmation_token(profile):
         return tokens.confirmation_token(profile)
 
 
+def signed_in_client(user):
+    """A client at http://localhost (where passkeys work) signed in as `user` just now."""
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user, backend=BACKEND)
+    session = client.session
+    session[SIGNED_IN_AT] = time.time()
+    session.save()
+    return client
+
+
 def session_cookie(user, base_url):
     """A signed-in session for `user`, as a cookie a browser context can take."""
-    client = Client()
-    client.force_login(user, backend=BACKEND)
+    client = signed_in_client(user)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
     return {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base_url}
+
+
+def sign_in_step_pages(owner):
+    """Sign-in pages reached in the middle of something, as (name, response).
+
+    The owner has add_sign_in_methods() done: the second step after their password, the
+    recovery codes shown once, the security page a while after signing in, a passkey refused
+    at the login page, and the authenticator app's set-up for someone without one.
+    """
+    # From an address of their own: refusal_pages() spends the allowance of 127.0.0.1.
+    visitor = Client(HTTP_HOST="localhost", REMOTE_ADDR="192.0.2.10")
+    visitor.post("/accounts/login/", {"username": owner.get_username(), "password": PASSWORD})
+    second_step = visitor.get("/accounts/login/two-step/")
+    owner_client = signed_in_client(owner)
+    codes = owner_client.post("/accounts/security/recovery-codes/")
+    session = owner_client.session
+    session[SIGNED_IN_AT] = 0
+    session.save()
+    confirm_first = owner_client.get("/accounts/security/")
+    stranger = Client(HTTP_HOST="localhost", REMOTE_ADDR="192.0.2.11")
+    stranger.post("/accounts/passkeys/options/", {"purpose": "sign-in"})
+    refused = stranger.post("/accounts/login/passkey/", {"credential": "{}"})
+    app_setup = signed_in_client(UserFactory(username="newcomer")).get("/accounts/security/app/")
+    pages = [
+        ("second-step", second_step),
+        ("recovery-codes", codes),
+        ("security-confirm-first", confirm_first),
+        ("passkey-refused", refused),
+        ("app-setup", app_setup),
+    ]
+    assert {name: response.status_code for name, response in pages} == dict.fromkeys(
+        (name for name, _ in pages), 200
+    )
+    return pages

@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from diary import advice, vocabulary
-from knowledge import matching
+from knowledge import matching, scenarios
 from knowledge.models import Cause, ContentVersion, MatchRule, RedFlag, Tip
 from knowledge.scenarios import SCENARIOS
 
@@ -28,6 +28,11 @@ def section(html, section_id):
 def slugs(html, section_id, kind):
     found = re.findall(rf'href="/knowledge/{kind}/([a-z0-9-]+)/"', section(html, section_id))
     return list(dict.fromkeys(found))
+
+
+def visible(html, section_id, kind):
+    """The slugs a person sees before opening any disclosure."""
+    return slugs(re.sub(r"<details.*?</details>", "", html, flags=re.S), section_id, kind)
 
 
 def shown(client, episode):
@@ -93,34 +98,73 @@ def log_scenario(owner, scenario):
     )
 
 
+# What a person sees of each scenario before opening a disclosure: causes with their reasons,
+# relief tips and prevention tips. Never more than 3 of each; the rest wait behind disclosures.
+VISIBLE = {
+    "a cramp at 03:00 while sleeping": (2, 3, 3),
+    "after a long run on a hot day with little to drink": (3, 3, 3),
+    "in the toes after a day in tight shoes": (1, 3, 1),
+    "in high heels with a weak foot": (2, 3, 3),
+    "for someone taking a diuretic": (2, 3, 3),
+    "with numbness": (2, 2, 0),
+    "with numbness and diabetes": (3, 2, 0),
+    "with diabetes": (2, 2, 0),
+    "with Parkinson's": (1, 2, 0),
+    "lasting 40 minutes": (0, 3, 0),
+    "during a walk, easing with rest": (1, 0, 0),
+    "while holding a stretch": (1, 3, 1),
+    "in a pregnant person": (1, 3, 2),
+    "at 88 years old": (1, 3, 2),
+    "after sitting at a desk all day": (2, 3, 3),
+    "with cold feet": (1, 3, 1),
+    "after sport without a warm-up": (1, 3, 3),
+    "after drinking and smoking": (1, 3, 3),
+    "with swelling after sport": (1, 1, 1),
+    "the eighth cramp in a week": (0, 3, 0),
+    "logged just now, with nothing else known": (0, 3, 0),
+    "logged just now, in the calf after a hard run": (2, 3, 3),
+}
+
+
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
 def test_a_scenario_from_the_articles_ranks_the_expected_causes_first(
     scenario, knowledge, owner, owner_client
 ):
     episode = log_scenario(owner, scenario)
 
-    causes, red_flags, tips, _html = shown(owner_client, episode)
+    causes, red_flags, tips, html = shown(owner_client, episode)
 
     assert scenario.causes <= set(causes[:3]), causes
     assert set(red_flags) == scenario.red_flags
     assert not (set(causes) & SPECIFIC) - scenario.causes, causes
-    kinds = [Tip.objects.get(slug=slug).kind for slug in tips]
+    kinds = [Tip.objects.get(slug=slug).kind for slug in visible(html, "tips", "tips")]
     order = ["relief", "prevention"] if scenario.just_now else ["prevention", "relief"]
     assert kinds == sorted(kinds, key=order.index)
     assert not scenario.just_now or kinds[0] == "relief"
+    seen = (len(visible(html, "causes", "causes")), kinds.count("relief"), len(kinds))
+    assert (seen[0], seen[1], seen[2] - seen[1]) == VISIBLE[scenario.name]
+    links = re.findall(r'href="/knowledge/tips/([a-z0-9-]+)/"', section(html, "tips"))
+    assert len(links) == len(set(links)) == len(tips)
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda scenario: scenario.name)
 def test_the_matcher_gives_each_scenario_what_its_page_shows(scenario, knowledge):
     # The admin's effect table evaluates the scenarios without a diary; this keeps it honest.
-    rules, _targets = advice.read_rules()
+    rules, targets = advice.read_rules()
+    tips, _pages = advice.read_tips()
+    world = scenarios.World(rules, {key: target.title for key, target in targets.items()}, tips)
 
-    result = matching.evaluate(scenario.situation(vocabulary.night()), rules)
+    seen = scenarios.outcome(scenario, world, vocabulary.night())
 
-    causes = [match.target for match in result.causes]
+    causes = [item.key for item in seen.causes]
     assert scenario.causes <= set(causes[:3]), causes
-    assert {match.target for match in result.red_flags} == scenario.red_flags
+    assert {item.key for item in seen.red_flags} == scenario.red_flags
     assert not (set(causes) & SPECIFIC) - scenario.causes, causes
+    kinds = [Tip.objects.get(slug=item.key).kind for item in seen.tips]
+    shown_causes = min(len(causes), matching.CAUSES_SHOWN)
+    assert (shown_causes, kinds.count("relief"), kinds.count("prevention")) == VISIBLE[
+        scenario.name
+    ]
 
 
 def test_the_eighth_cramp_in_a_week_raises_the_frequent_cramps_warning(
@@ -336,19 +380,110 @@ def test_the_diary_list_costs_the_same_queries_for_one_and_for_a_full_page_of_ep
     assert response.content.decode().count("/knowledge/causes/cold-exposure/") == 25
 
 
-def test_home_shows_the_causes_of_the_last_30_days_with_prevention_tips(
+def test_home_shows_the_few_likely_causes_of_the_last_30_days_in_one_short_card(
     knowledge, owner, owner_client
 ):
     EpisodeFactory.create_batch(3, user=owner, triggers=["cold"])
+    EpisodeFactory(user=owner, triggers=["tight_footwear"], fluid_ml=500, activity="running")
     EpisodeFactory(
         user=owner, started_at=timezone.now() - timedelta(days=60), activity="stretching"
     )
 
     html = owner_client.get("/").content.decode()
 
-    assert slugs(html, "causes", "causes")[0] == "cold-exposure"
-    assert "stretching-cramp" not in slugs(html, "causes", "causes")
-    assert "/knowledge/tips/keep-feet-warm/" in section(html, "causes")
+    causes = slugs(html, "causes", "causes")
+    assert causes[0] == "cold-exposure"
+    assert 2 <= len(causes) <= matching.CAUSES_SHOWN
+    assert "stretching-cramp" not in causes
+    assert "/knowledge/tips/" not in section(html, "causes")
+    assert html.index('id="recent-heading"') < html.index('id="causes"')
+
+
+def test_a_cramp_happening_now_that_no_cause_explains_gets_the_general_relief_steps(
+    knowledge, owner, owner_client
+):
+    fresh = EpisodeFactory(
+        user=owner, started_at=timezone.now() - timedelta(minutes=5), activity="", fluid_ml=None
+    )
+    general = set(Tip.objects.filter(general=True).values_list("slug", flat=True))
+
+    causes, _flags, tips, html = shown(owner_client, fresh)
+
+    assert causes == []
+    assert general == {"stretch-opposite", "massage", "heat", "walk-on-it"}
+    assert set(tips) == general
+    assert len(visible(html, "tips", "tips")) == matching.TIPS_SHOWN
+    assert "Relief now" in section(html, "tips")
+
+
+def test_a_cramp_with_five_causes_shows_three_with_their_reasons_and_the_rest_behind_one_disclosure(
+    knowledge, owner, owner_client
+):
+    episode = EpisodeFactory(
+        user=owner,
+        activity="running",
+        fluid_ml=700,
+        triggers=["heavy_sweating", "intense_exercise", "cold"],
+        symptoms=["numbness_tingling"],
+    )
+
+    causes, _flags, _tips, html = shown(owner_client, episode)
+
+    assert len(causes) == matching.MAX_CAUSES == 5
+    assert visible(html, "causes", "causes") == causes[:3]
+    assert section(html, "causes").count("Why we think so") == 3
+    assert section(html, "causes").count("<details") == 1
+    assert "More possible causes (2)" in section(html, "causes")
+
+
+def test_a_habit_tip_shows_only_when_the_habit_was_logged(knowledge, owner, owner_client):
+    at_night = EpisodeFactory(user=owner, started_at=night(3), activity="sleeping")
+    after_smoking = EpisodeFactory(user=owner, started_at=night(4), triggers=["smoking"])
+    in_tight_shoes = EpisodeFactory(user=owner, started_at=night(5), triggers=["tight_footwear"])
+
+    assert "poor-circulation" in shown(owner_client, at_night)[0]
+    assert "limit-alcohol-smoking" not in shown(owner_client, at_night)[2]
+    assert "supportive-footwear" not in shown(owner_client, at_night)[2]
+    assert "limit-alcohol-smoking" in visible(shown(owner_client, after_smoking)[3], "tips", "tips")
+    assert "supportive-footwear" in visible(shown(owner_client, in_tight_shoes)[3], "tips", "tips")
+
+
+def test_red_flags_say_each_reason_once_in_plain_words_with_what_to_do(
+    knowledge, owner, owner_client
+):
+    now = timezone.now()
+    for day in range(1, 13):
+        EpisodeFactory(user=owner, started_at=now - timedelta(days=2 * day), activity="")
+    episode = EpisodeFactory(
+        user=owner, started_at=night(3), duration_seconds=40 * 60, activity="", intensity=9
+    )
+
+    _causes, red_flags, _tips, html = shown(owner_client, episode)
+    box = section(html, "red-flags")
+
+    assert set(red_flags) == {"long-cramp", "frequent-unexplained", "persistent-night-cramps"}
+    assert box.count("cramps in the 30 days before this one") == 1
+    assert box.count("Your cramp lasted 40 min") == 1
+    assert "Please see a health professional" in box
+    assert "emergency number" in box
+
+
+@pytest.mark.parametrize("page", ["episode", "home", "month"])
+def test_the_not_a_diagnosis_notice_is_given_once_and_the_footer_keeps_a_short_line(
+    knowledge, owner, owner_client, page
+):
+    episode = EpisodeFactory(user=owner, triggers=["cold"], duration_seconds=3600)
+    url = {
+        "episode": episode.get_absolute_url(),
+        "home": "/",
+        "month": f"/diary/{episode.local_date:%Y/%m}/",
+    }[page]
+
+    html = owner_client.get(url).content.decode()
+    main, footer = html.split("<footer", 1)
+
+    assert main.count("not a diagnosis") == 1
+    assert footer.count("not a diagnosis") == 1
 
 
 def test_a_stranger_cannot_see_anothers_episode_advice(knowledge, owner, stranger_client):

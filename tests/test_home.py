@@ -9,10 +9,10 @@ from .factories import EpisodeFactory, UserFactory
 from .htmlpage import Page
 
 # Measured: a signed-in page costs the session and the user with its profile (2 queries),
-# then the page's own reads; on home, with the shipped rules matching the cramps, those
-# include the tips for their causes, and last night's check-in, streak and cramps. Neither
+# then the page's own reads; the shipped rules and tips are read once per content version. On
+# home those reads include last night's check-in, the streak and that night's cramps. Neither
 # number may grow with the size of the diary.
-HOME_QUERIES = 10
+HOME_QUERIES = 9
 LIST_QUERIES = 6
 
 

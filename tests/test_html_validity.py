@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from django.test import Client
 
-from .conftest import BACKEND
 from .sitepages import (
+    add_sign_in_methods,
     admin_pages,
     anonymous_pages,
     build_site,
@@ -22,6 +22,8 @@ from .sitepages import (
     make_drafts,
     make_editor,
     refusal_pages,
+    sign_in_step_pages,
+    signed_in_client,
     signed_in_pages,
 )
 
@@ -56,6 +58,7 @@ def save(client, url, folder, name, expected_status=200):
 def test_every_page_is_valid_html(owner, tmp_path):
     command = validator_command()
     episode = build_site(owner)
+    add_sign_in_methods(owner)
     make_drafts(make_editor("author"))
     editor = make_editor(reviewer=True)
     saved = {}
@@ -65,17 +68,19 @@ def test_every_page_is_valid_html(owner, tmp_path):
         ("anonymous", None, anonymous_pages()),
         ("admin", editor, admin_pages()),
     ):
-        client = Client()
-        if user:
-            client.force_login(user, backend=BACKEND)
+        client = signed_in_client(user) if user else Client(HTTP_HOST="localhost")
         for number, url in enumerate(urls):
             path, url = save(client, url, tmp_path, f"{state}-{number:02d}", expected_status(url))
             saved[path.name] = f"{url} ({state})"
 
-    for name, response in refusal_pages(owner, episode):
-        path = tmp_path / f"refusal-{name}.html"
-        path.write_bytes(response.content)
-        saved[path.name] = f"the {name} page"
+    for kind, pages in (
+        ("refusal", refusal_pages(owner, episode)),
+        ("sign-in", sign_in_step_pages(owner)),
+    ):
+        for name, response in pages:
+            path = tmp_path / f"{kind}-{name}.html"
+            path.write_bytes(response.content)
+            saved[path.name] = f"the {name} page"
 
     # An invalid HTML document is not an error of the command: the exit code only says
     # whether there were messages, so the JSON report is what decides.

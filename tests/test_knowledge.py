@@ -383,3 +383,19 @@ def test_citations_are_read_in_their_own_list_and_edited_only_with_their_entry(
     assert response.status_code == 403
     citation.refresh_from_db()
     assert citation.quote == "Stretching the calf often eases a cramp quickly."
+
+
+def test_an_article_and_each_citation_say_what_the_source_is_and_what_is_not_known(
+    client, catalogue
+):
+    article_page = client.get("/knowledge/articles/cramps-explained/").content.decode()
+    cause_page = client.get("/knowledge/causes/dehydration/").content.decode()
+
+    known = "a general-audience web article; author and date not known"
+    assert known in article_page
+    assert f"From “Cramps explained”, {known}." in cause_page
+    catalogue["article"].author, catalogue["article"].source_date = "A. Writer", "2023"
+    catalogue["article"].save()
+    assert "a general-audience web article, by A. Writer, dated 2023." in (
+        client.get("/knowledge/tips/hydrate/").content.decode()
+    )

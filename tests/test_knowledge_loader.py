@@ -444,3 +444,38 @@ def test_the_fixture_catalogue_matches_the_shipped_format():
 
     for section in ("articles", "causes", "tips", "red_flags"):
         assert set(fixture[section][0]) <= set(real[section][0])
+
+
+def test_the_shipped_catalogue_marks_the_general_relief_steps_habit_tips_and_source_kinds(
+    knowledge,
+):
+    general = set(Tip.objects.filter(general=True).values_list("slug", flat=True))
+
+    assert general == {"stretch-opposite", "massage", "heat", "walk-on-it"}
+    assert set(Tip.objects.filter(general=True).values_list("kind", flat=True)) == {"relief"}
+    habits = {tip.slug: tip.habits for tip in Tip.objects.exclude(habits=[])}
+    assert habits == {
+        "limit-alcohol-smoking": ["alcohol", "smoking"],
+        "supportive-footwear": ["tight_footwear", "high_heels"],
+    }
+    for article in Article.objects.all():
+        assert article.provenance == "a general-audience web article; author and date not known"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ("general = true", "Only a relief tip can be a general relief step"),
+        ('habits = ["cigars"]', "cigars is not one of the available choices"),
+    ],
+)
+def test_a_tip_flag_that_cannot_hold_stops_the_load(content, extra, message):
+    (content / "catalogue.toml").write_text(
+        CATALOGUE.replace('kind = "prevention"', f'kind = "prevention"\n{extra}')
+    )
+
+    with pytest.raises(CommandError, match=message):
+        load(content)
+
+    assert not Tip.objects.exists()

@@ -8,11 +8,17 @@ from knowledge.matching import (
     FACTS,
     MAX_CAUSES,
     MIN_PERIOD_DAYS,
+    PREVENTION,
     RED_FLAG_THRESHOLD,
+    RELIEF,
+    TIPS_SHOWN,
     Period,
     Rule,
     Situation,
+    TipInfo,
     evaluate,
+    rank_tips,
+    tip_kinds,
     validate_rule,
 )
 
@@ -237,3 +243,121 @@ def test_a_malformed_rule_is_rejected_with_a_message(fact, value, reason, field,
     errors = validate_rule(fact, value, reason)
 
     assert words in " ".join(errors[field])
+
+
+def test_reasons_come_strongest_first_and_a_reason_two_rules_give_is_said_once():
+    rules = [
+        rule("frequent", "episodes_30d_at_least", "4", weight=50, red=True, reason="{count_30d}"),
+        rule("frequent", "episodes_30d_at_least", "12", weight=100, red=True, reason="{count_30d}"),
+        rule("frequent", "foot_is", "left", weight=10, red=True, reason="Left."),
+        rule("frequent", "intensity_at_least", "5", weight=60, red=True, reason="Hurt."),
+    ]
+
+    flag = evaluate(situation(count_30d=12, texts={"count_30d": "12 cramps"}), rules).red_flags[0]
+
+    assert flag.reasons == ["12 cramps", "Hurt.", "Left."]
+    assert flag.score == 220
+
+
+def test_a_cramps_page_gives_the_reasons_that_could_show_a_cause_and_leaves_out_small_hints():
+    rules = [
+        rule("dehydration", "fluids_below", "1500", weight=CAUSE_THRESHOLD, reason="Drank little."),
+        rule("dehydration", "activity_in", "running", weight=10, reason="Ran."),
+        rule("aging", "foot_is", "left", weight=15, reason="Small."),
+        rule("aging", "intensity_at_least", "1", weight=20, reason="Bigger."),
+    ]
+
+    causes = evaluate(situation(fluid_ml=500, activity="running"), rules).causes
+
+    assert [(m.target, m.main_reasons) for m in causes] == [
+        ("aging", ["Bigger."]),
+        ("dehydration", ["Drank little."]),
+    ]
+
+
+# Choosing tips
+
+
+def tip(slug, kind=PREVENTION, causes=(), habits=(), general=False):
+    return TipInfo(
+        slug, slug.replace("-", " "), kind, frozenset(causes), frozenset(habits), general
+    )
+
+
+MANY = [f"cause-{n}" for n in range(12)]
+
+
+def test_a_tip_for_just_the_matched_cause_ranks_above_one_said_for_many_causes():
+    warmth = tip("apply-warmth", RELIEF, ["cold-exposure", *MANY])
+    socks = tip("wear-socks", RELIEF, ["cold-exposure"])
+
+    chosen = rank_tips([("cold-exposure", 50)], [warmth, socks], kinds=[RELIEF])
+
+    assert chosen.shown == [socks, warmth]
+
+
+def test_a_tip_for_the_stronger_causes_ranks_first_and_one_for_no_matched_cause_is_left_out():
+    tips = [
+        tip("a-for-weak", causes=["weak"]),
+        tip("b-for-strong", causes=["strong"]),
+        tip("c-for-both", causes=["strong", "weak"]),
+        tip("d-for-neither", causes=["other"]),
+    ]
+
+    chosen = rank_tips([("strong", 60), ("weak", 30)], tips, kinds=[PREVENTION])
+
+    assert [t.slug for t in chosen.shown] == ["c-for-both", "b-for-strong", "a-for-weak"]
+    assert chosen.more == []
+
+
+def test_a_habit_tip_shows_only_when_the_habit_was_logged_and_then_counts_double():
+    smoking = tip("stop-smoking", causes=["poor-circulation"], habits=["smoking", "alcohol"])
+    moving = tip("change-position", causes=["poor-circulation", "prolonged-position"])
+    causes = [("poor-circulation", 35), ("prolonged-position", 35)]
+
+    at_night = rank_tips(causes, [smoking, moving], logged=frozenset())
+    after_a_cigarette = rank_tips(causes, [smoking, moving], logged=frozenset({"smoking"}))
+
+    assert at_night.shown == [moving] and at_night.more == []
+    assert after_a_cigarette.shown == [smoking, moving]
+
+
+def test_at_most_three_tips_of_each_kind_are_shown_and_the_rest_kept_in_the_same_order():
+    tips = [tip(f"p{n}", PREVENTION, ["c"]) for n in range(5)]
+    tips += [tip(f"r{n}", RELIEF, ["c"]) for n in range(4)]
+
+    chosen = rank_tips([("c", 40)], tips, kinds=[PREVENTION, RELIEF])
+
+    assert TIPS_SHOWN == 3
+    assert [t.slug for t in chosen.shown] == ["p0", "p1", "p2", "r0", "r1", "r2"]
+    assert [t.slug for t in chosen.more] == ["p3", "p4", "r3"]
+
+
+def test_relief_comes_first_for_a_cramp_that_is_happening_and_prevention_otherwise():
+    tips = [tip("rest", RELIEF, ["c"]), tip("prevent", PREVENTION, ["c"])]
+
+    assert tip_kinds(fresh=True) == [RELIEF, PREVENTION]
+    assert tip_kinds(fresh=False) == [PREVENTION, RELIEF]
+    assert [t.kind for t in rank_tips([("c", 30)], tips, kinds=tip_kinds(True)).shown] == [
+        RELIEF,
+        PREVENTION,
+    ]
+    assert [t.kind for t in rank_tips([("c", 30)], tips, kinds=tip_kinds(False)).shown] == [
+        PREVENTION,
+        RELIEF,
+    ]
+
+
+def test_the_general_relief_steps_stand_in_when_no_cause_matched():
+    general = [tip(f"step-{n}", RELIEF, [], general=True) for n in range(4)]
+    specific = tip("stop-the-stretch", RELIEF, ["stretching-cramp"])
+    prevention = tip("drink", PREVENTION, ["dehydration"])
+    tips = [*general, specific, prevention]
+
+    nothing_matched = rank_tips([], tips, kinds=tip_kinds(fresh=True))
+    a_cause_matched = rank_tips([("stretching-cramp", 60)], tips, kinds=tip_kinds(fresh=True))
+    a_period = rank_tips([], tips, kinds=[PREVENTION])
+
+    assert nothing_matched.shown == general[:3] and nothing_matched.more == general[3:]
+    assert a_cause_matched.shown == [specific]
+    assert a_period.shown == [] and a_period.more == []

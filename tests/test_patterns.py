@@ -1,14 +1,16 @@
 """Month, year and report pages: figures checked against hand-computed fixtures."""
 
+import re
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from diary import patterns
-from diary.models import Episode
+from diary import advice, patterns
+from diary.models import Episode, PendingImport
 from diary.vocabulary import Hours
 from knowledge.models import MatchRule, RedFlag
 
@@ -429,3 +431,64 @@ def test_the_report_names_the_configured_night(settings, owner, owner_client):
     html = owner_client.get("/diary/report/", {"start": "2026-03-01", "end": "2026-03-31"})
 
     assert "At night (01:00 to 05:00): <strong>1</strong>" in html.content.decode()
+
+
+def test_month_and_year_navigation_stop_at_the_current_period(owner, owner_client):
+    today = timezone.localdate(timezone=owner.profile.zone)
+    this_month = today.replace(day=1)
+    last_month = (this_month - timedelta(days=1)).replace(day=1)
+
+    current = owner_client.get(f"/diary/{this_month:%Y/%m}/").content.decode()
+    previous = owner_client.get(f"/diary/{last_month:%Y/%m}/").content.decode()
+    this_year = owner_client.get(f"/diary/{today:%Y}/").content.decode()
+    last_year = owner_client.get(f"/diary/{today.year - 1}/").content.decode()
+
+    assert 'rel="next"' not in current
+    assert f'href="/diary/{this_month:%Y/%m}/" rel="next"' in previous
+    assert 'rel="next"' not in this_year
+    assert f'href="/diary/{today:%Y}/" rel="next"' in last_year
+    assert 'rel="prev"' in current and 'rel="prev"' in this_year
+
+
+@pytest.mark.parametrize("count", [1, 2])
+def test_counts_of_one_and_of_more_take_the_right_plural(shipped_rules, owner, owner_client, count):
+    for hour in range(count):
+        EpisodeFactory(user=owner, started_at=at((2026, 3, 10), 14 + hour))
+    pages = [
+        "/diary/2026/03/",
+        "/diary/2026/",
+        "/diary/report/?start=2026-03-10&end=2026-03-10",
+        "/diary/",
+    ]
+
+    texts = [owner_client.get(url).content.decode() for url in pages]
+
+    month = texts[0]
+    if count == 1:
+        assert "List this 1 cramp</a>" in month
+        assert "matched 1 cramp<" in month
+    else:
+        assert "List these 2 cramps</a>" in month
+        assert "matched 2 cramps<" in month
+    for url, text in zip(pages, texts, strict=True):
+        assert not re.search(r"\b1 (cramps|days|drinks|times)\b", text), url
+        assert not re.search(r"\b([02-9]|\d\d+) cramp\b(?!-)", text), url
+
+
+def test_the_period_warning_says_cramp_or_cramps_as_the_count_needs():
+    one = row(date(2026, 3, 10), hour=14)
+
+    texts = advice.period([one], date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1)).texts
+    two = advice.period([one, one], date(2026, 3, 1), date(2026, 3, 31), date(2026, 4, 1)).texts
+
+    assert texts["per_week"] == "1 cramp in 31 days, about 0.2 a week"
+    assert two["per_week"] == "2 cramps in 31 days, about 0.5 a week"
+
+
+def test_a_waiting_import_names_its_cramps_with_the_right_plural():
+    when = datetime(2026, 3, 10, 9, 0, tzinfo=BERLIN)
+
+    assert str(PendingImport(rows=[{}], created_at=when)) == (
+        "Import of 1 cramp waiting since 2026-03-10 09:00"
+    )
+    assert str(PendingImport(rows=[{}, {}], created_at=when)).startswith("Import of 2 cramps")

@@ -13,7 +13,7 @@ from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
 
 from .conftest import BACKEND
 from .editing import form_data, make_staff, management
-from .factories import CauseFactory, TipFactory, UserFactory
+from .factories import CauseFactory, EpisodeFactory, TipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -739,3 +739,34 @@ def test_approving_through_the_model_checks_the_reviewers_role(catalogue, editor
         revision.submit(editor)
     assert Tip.objects.get(slug="hydrate").body == "Sip water."
     assert Article.objects.count() == 1
+
+
+def test_making_a_tip_a_habit_tip_is_reviewed_with_its_effect_and_then_changes_the_page(
+    shipped, client, editor, reviewer, owner
+):
+    tip = Tip.objects.get(slug="change-position")
+    revision = draft_change(log_in(client, editor), tip, habits=["long_sitting"])
+
+    html, table = effect_rows(log_in(client, reviewer), revision)
+
+    assert "Sitting for a long time" in html
+    changed = re.findall(r'<tr class="changed">\s*<th scope="row">([^<]*) <strong>', table)
+    assert "A cramp at 03:00 while sleeping" in changed
+    assert "After sitting at a desk all day" not in changed
+    assert decide(client, revision, "approve").status_code == 302
+    tip.refresh_from_db()
+    assert tip.habits == ["long_sitting"]
+    episode = EpisodeFactory(user=owner, activity="sleeping")
+    page = log_in(client, owner).get(episode.get_absolute_url()).content.decode()
+    assert "/knowledge/causes/prolonged-position/" in page
+    assert "/knowledge/tips/change-position/" not in page
+
+
+def test_only_a_relief_tip_can_be_made_a_general_relief_step(client, catalogue, editor):
+    response = log_in(client, editor).post(
+        change_url(catalogue["tip"]), form_data(catalogue["tip"], general="on")
+    )
+
+    assert response.status_code == 200
+    assert "Only a relief tip can be a general relief step." in response.content.decode()
+    assert not Revision.objects.exists()

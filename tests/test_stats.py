@@ -149,13 +149,13 @@ def test_with_no_effect_at_all_more_or_fewer_appear_in_at_most_about_five_percen
         flagged += any(link.verdict in (stats.MORE, stats.FEWER) for link in links)
 
     # The false discovery control bounds the chance of any false verdict among the eleven
-    # at 5% when no factor has an effect (1,000 runs of this give 3.3%, see the README).
+    # at 5% when no factor has an effect (1,000 runs of this give 3.0%, see the README).
     assert flagged / runs <= 0.05
 
 
 def test_a_factor_that_doubles_the_chance_of_a_cramp_night_is_found():
-    # Eight months of nights, a quarter of them after alcohol: found in about 94% of runs
-    # (in 64% with four months, 23% with two: the README has the figures).
+    # Eight months of nights, a quarter of them after alcohol: found in about 96% of runs
+    # (in 69% with four months, 25% with two: the README has the figures).
     rng = random.Random(7)
     runs = 40
     found = wrong = 0

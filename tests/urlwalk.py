@@ -13,7 +13,7 @@ from django.urls.converters import IntConverter
 from django.utils import timezone
 
 from diary.converters import EpisodeIdConverter, MonthConverter, NightConverter, YearConverter
-from diary.models import CheckIn, Episode, Profile
+from diary.models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode
 from diary.vocabulary import night_of
 
 from .factories import PASSWORD
@@ -25,6 +25,9 @@ OWNER_NOTE = "owner-secret-note-7f3a: calf after the long walk"
 PUBLIC_NAMES = {
     "home",
     "login",
+    "passkey_login",
+    "login_two_step",
+    "passkey_options",
     "logout",
     "signup",
     "password_reset",
@@ -39,7 +42,22 @@ PUBLIC_NAMESPACES = {"knowledge", "reminders"}
 STAFF_NAMESPACES = {"admin"}
 STAFF_NAMES = {"admin_view_on_site"}
 # Personal URLs that are actions: they answer a GET with 405.
-POST_ONLY = {"diary/quick/"}
+POST_ONLY = {
+    "diary/quick/",
+    "accounts/security/confirm/",
+    "accounts/security/passkeys/options/",
+    "accounts/security/passkeys/add/",
+    "accounts/security/two-step/on/",
+    "accounts/security/recovery-codes/",
+}
+# Personal URLs whose GET answers otherwise for someone signed in a while ago who has set up
+# no passkey or app: the app's set-up asks them to confirm it is them first, there is no app
+# to remove, and the episode's id that fill() puts in names no passkey.
+GET_ANSWERS = {
+    "accounts/security/app/": 302,
+    "accounts/security/app/remove/": 404,
+    "accounts/security/passkeys/<int:pk>/remove/": 404,
+}
 ROUTE_PARAMETER = re.compile(r"<(?:(?P<converter>[^>:]+):)?(?P<name>[^>]+)>")
 
 
@@ -85,6 +103,11 @@ def fill(route, converters, episode):
     return "/" + ROUTE_PARAMETER.sub(value, route)
 
 
+def get_answer(route):
+    """The status of a GET of a personal route, as fill() fills it, by its owner."""
+    return GET_ANSWERS.get(route, 405 if route in POST_ONLY else 200)
+
+
 def names_an_object(converters):
     return any(isinstance(c, EpisodeIdConverter | IntConverter) for c in converters.values())
 
@@ -110,7 +133,6 @@ def post_data(episode):
         "unlogged_cramps": "7",
         "sleep_disturbance": "9",
         "factors": ["alcohol"],
-        "night": "2000-01-01",
         "pk": episode.pk,
         "user": episode.user_id,
     }
@@ -130,6 +152,10 @@ def snapshot(owner):
         "profile": list(Profile.objects.filter(user=owner).values()),
         "episodes": list(Episode.objects.filter(user=owner).values()),
         "checkins": list(CheckIn.objects.filter(user=owner).values()),
+        "sign-in": [
+            list(model.objects.filter(user=owner).values())
+            for model in (Passkey, AuthenticatorApp, RecoveryCode)
+        ],
         "counts": (
             user_model.objects.count(),
             Profile.objects.count(),

@@ -33,7 +33,11 @@ def foot_drawing(mode="picture", counts=None):
         }
         for value, label in Location.choices
     ]
-    return {"mode": mode, "regions": regions}
+    return {
+        "mode": mode,
+        "regions": regions,
+        "counted": [region for region in regions if region["count"]],
+    }
 
 
 @register.filter

@@ -67,6 +67,22 @@ function setUpDetectedZone(notice) {
   });
 }
 
+// print.css opens closed disclosures where the browser supports ::details-content; elsewhere
+// they are opened for printing here, and closed again afterwards.
+window.addEventListener("beforeprint", () => {
+  document.querySelectorAll("details:not([open])").forEach((details) => {
+    details.dataset.openedForPrint = "true";
+    details.open = true;
+  });
+});
+
+window.addEventListener("afterprint", () => {
+  document.querySelectorAll("details[data-opened-for-print]").forEach((details) => {
+    delete details.dataset.openedForPrint;
+    details.open = false;
+  });
+});
+
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll(".foot-picker").forEach(setUpFootPicker);
   document.querySelectorAll(".duration-quick").forEach(setUpDurationChoices);

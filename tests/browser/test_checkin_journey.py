@@ -21,6 +21,11 @@ pytestmark = pytest.mark.browser
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 
 
+def assert_no_sideways_scroll(page):
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE_390["viewport"]["width"], f"{page.url} is {width} px wide"
+
+
 @pytest.fixture(params=["light", "dark"])
 def phone(request, browser, live_server, db):
     options = {**PHONE_390, "color_scheme": request.param}
@@ -43,6 +48,7 @@ def test_one_tap_on_the_home_page_checks_in_for_last_night(phone):
     expect(page.locator("#checkin-heading").locator("..")).to_contain_text(
         "1 night checked in a row."
     )
+    assert_no_sideways_scroll(page)
     checkin = CheckIn.objects.get(user=person)
     assert checkin.night == last_night(timezone.localdate())
     assert checkin.unlogged_cramps == 0
@@ -61,6 +67,7 @@ def test_refused_check_in_values_are_announced_next_to_their_fields(phone):
     messages = " ".join(page.locator(f"#{id_}").inner_text() for id_ in described_by)
     assert "At most 50" in messages
     assert not CheckIn.objects.filter(user=person).exists()
+    assert_no_sideways_scroll(page)
     violations = axe.run(page, options=WCAG_21_AA).response["violations"]
     assert not violations, "\n".join(describe(page.url, violations))
 
@@ -78,5 +85,6 @@ def test_the_insights_page_passes_axe_with_its_chart_and_tables(phone):
 
     expect(page.get_by_role("heading", level=1)).to_have_text("What your own nights say")
     expect(page.get_by_role("img", name=re.compile("Cramps per week"))).to_be_visible()
+    assert_no_sideways_scroll(page)
     violations = axe.run(page, options=WCAG_21_AA).response["violations"]
     assert not violations, "\n".join(describe(page.url, violations))

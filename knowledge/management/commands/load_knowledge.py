@@ -22,6 +22,11 @@ ENTRY_FIELDS = {
     "tips": ("title", "summary", "body", "kind"),
     "red_flags": ("title", "summary", "body"),
 }
+# Fields a catalogue entry may leave out: they then take the model's default.
+OPTIONAL_FIELDS = {
+    "articles": ("source_kind", "author", "source_date"),
+    "tips": ("general", "habits"),
+}
 ENTRY_MODELS = {"causes": Cause, "tips": Tip, "red_flags": RedFlag}
 CITATION_FIELD = {"causes": "cause", "tips": "tip", "red_flags": "red_flag"}
 
@@ -120,12 +125,14 @@ class Command(BaseCommand):
                 "editor_note": item.get("editor_note", "").strip(),
                 "published": True,
             }
+            fields |= optional_fields(Article, "articles", item)
             self.save(Article, item["slug"], fields, reset, "articles", {"slug": item["slug"]})
 
     def load_entries(self, section, items, reset):
         model = ENTRY_MODELS[section]
         for item in items:
             fields = {name: item[name].strip() for name in ENTRY_FIELDS[section]}
+            fields |= optional_fields(model, section, item)
             fields["slug"], fields["published"] = item["slug"], True
             natural = {"slug": item["slug"]}
             entry, touched = self.save(model, item["slug"], fields, reset, section, natural)
@@ -176,6 +183,14 @@ class Command(BaseCommand):
             key = f"{name}:{item[name]}:{item['fact']}:{fields['value']}"
             natural = {field: fields[field] for field in (name, "fact", "value")}
             self.save(MatchRule, key, fields, reset, "rules", natural)
+
+
+def optional_fields(model, section, item):
+    values = {}
+    for name in OPTIONAL_FIELDS.get(section, ()):
+        field = model._meta.get_field(name)
+        values[name] = field.to_python(item[name]) if name in item else field.get_default()
+    return values
 
 
 def read_toml(path):

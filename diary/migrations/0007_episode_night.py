@@ -29,7 +29,7 @@ def fill_nights(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("diary", "0005_morning_checkins"),
+        ("diary", "0006_morning_checkins"),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0006_episode_night'),
+        ('diary', '0007_episode_night'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('diary', '0004_rate_limit_buckets'),
+        ('diary', '0005_passkeys_and_two_step_sign_in'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
