@@ -258,6 +258,15 @@ else:
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "cramplog <noreply@localhost>")
 # Reminders sent by `manage.py send_reminders` link here.
 CRAMPLOG_BASE_URL = env_base_url("CRAMPLOG_BASE_URL", "http://127.0.0.1:8000")
+# Web push signs each message with this key (VAPID), kept like the secret key: made by
+# `manage.py make_vapid_key` into var/vapid_private_key, or given here. Without it, reminders
+# go by e-mail only.
+VAPID_KEY_FILE = VAR_DIR / "vapid_private_key"
+CRAMPLOG_VAPID_PRIVATE_KEY = os.environ.get("CRAMPLOG_VAPID_PRIVATE_KEY") or (
+    VAPID_KEY_FILE.read_text().strip() if VAPID_KEY_FILE.exists() else ""
+)
+# Whom a push service may contact about this site's messages.
+CRAMPLOG_VAPID_SUBJECT = os.environ.get("CRAMPLOG_VAPID_SUBJECT", "mailto:noreply@localhost")
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True

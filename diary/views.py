@@ -26,6 +26,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from reminders import messages as reminder_mail
+from reminders import push as reminder_push
 
 from . import advice, csvio, limits, nights, passkeys, patterns, stats
 from .forms import (
@@ -353,7 +354,11 @@ def profile(request):
                 "reminder_email",
                 "We have sent enough confirmation links for this hour. Try again later.",
             )
-            return render(request, "diary/profile_form.html", {"form": form})
+            return render(
+                request,
+                "diary/profile_form.html",
+                {"form": form, "push_key": reminder_push.application_server_key()},
+            )
         profile = form.save()
         messages.success(request, "Your profile is saved.")
         if confirm:
@@ -364,7 +369,11 @@ def profile(request):
                 "No reminder goes to it until then.",
             )
         return redirect("profile")
-    return render(request, "diary/profile_form.html", {"form": form})
+    return render(
+        request,
+        "diary/profile_form.html",
+        {"form": form, "push_key": reminder_push.application_server_key()},
+    )
 
 
 @require_POST

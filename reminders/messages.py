@@ -62,3 +62,19 @@ def confirmation_email(profile, base_url):
         to=[profile.reminder_email],
         headers={"Auto-Submitted": "auto-generated"},
     )
+
+
+PUSH_TEXT = {
+    "checkin": "Your check-in for last night is waiting: one tap if nothing happened.",
+    "stretch": "A few minutes for your feet and calves before bed.",
+}
+
+
+def push_message(reminder):
+    """What a phone shows: a title, a line and where a tap leads. No health details."""
+    if reminder.kind == "checkin":
+        url = reverse("checkin_night", args=[reminder.night])
+    else:
+        tip = Tip.objects.published().filter(shipped_key=STRETCH_TIP).first()
+        url = tip.get_absolute_url() if tip else reverse("home")
+    return {"title": SUBJECTS[reminder.kind], "body": PUSH_TEXT[reminder.kind], "url": url}

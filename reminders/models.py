@@ -3,13 +3,14 @@ import smtplib
 
 from django.conf import settings
 from django.db import connection, models, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
+from pywebpush import WebPushException
 
 from diary.models import CheckIn, Profile
 from diary.vocabulary import last_night
 
-from . import messages, schedule
+from . import messages, push, schedule
 
 logger = logging.getLogger(__name__)
 
@@ -31,12 +32,15 @@ class ReminderQuerySet(models.QuerySet):
     def make_due(self, now):
         """Record every reminder that has fallen due, once per person, kind and local day.
 
-        A reminder is due when the person has a confirmed address, the reminder is on, and
+        A reminder is due when the person has a confirmed address or a phone subscribed to
+        push, the reminder is on, and
         its local day is neither a quiet day nor paused. The unique constraint makes this
         safe to run from several senders at once: a second row for the same day is ignored.
         """
-        profiles = Profile.objects.filter(reminder_email_confirmed=True).filter(
-            Q(checkin_reminder_at__isnull=False) | Q(stretch_reminder_at__isnull=False)
+        devices = PushSubscription.objects.filter(user=OuterRef("user"))
+        profiles = Profile.objects.filter(
+            Q(reminder_email_confirmed=True) | Exists(devices),
+            Q(checkin_reminder_at__isnull=False) | Q(stretch_reminder_at__isnull=False),
         )
         candidates = []
         for profile in profiles.iterator(chunk_size=500):
@@ -129,10 +133,8 @@ class Reminder(models.Model):
         return last_night(self.day)
 
     def needed(self, profile, now):
-        """Whether to send it now: in time, still on, to a confirmed address, still to do."""
-        if now >= self.due_at + schedule.STALE_AFTER:
-            return False
-        if profile.reminder_at(self.kind) is None or not profile.reminder_email_confirmed:
+        """Whether to send it now: in time, still on, and still to do."""
+        if now >= self.due_at + schedule.STALE_AFTER or profile.reminder_at(self.kind) is None:
             return False
         if profile.quiet_on(self.day):
             return False
@@ -141,7 +143,11 @@ class Reminder(models.Model):
         return True
 
     def send(self, base_url):
-        """Send this claimed reminder, or record why not; retried later if the mail failed."""
+        """Send this claimed reminder, or record why not.
+
+        Push goes once, on the first attempt, to every subscribed phone; a subscription the
+        push service no longer knows is deleted. E-mail is tried again later if it failed.
+        """
         profile = Profile.objects.filter(user_id=self.user_id).first()
         if profile is None:
             # The account was deleted since the claim, and this reminder with it.
@@ -149,6 +155,10 @@ class Reminder(models.Model):
         now = timezone.now()
         if not self.needed(profile, now):
             self.finish(Status.SKIPPED)
+            return self.status
+        pushed = self.push() if self.attempts == 1 else 0
+        if not profile.reminder_email_confirmed:
+            self.finish(Status.SENT if pushed else Status.FAILED)
             return self.status
         try:
             messages.reminder_email(self, profile, base_url).send()
@@ -167,6 +177,40 @@ class Reminder(models.Model):
         self.finish(Status.SENT)
         return self.status
 
+    def push(self):
+        """Push to each of the person's phones; how many took it."""
+        if not settings.CRAMPLOG_VAPID_PRIVATE_KEY:
+            return 0
+        message = messages.push_message(self)
+        pushed = 0
+        for subscription in PushSubscription.objects.filter(user_id=self.user_id):
+            try:
+                push.send(subscription, message)
+            except push.Gone:
+                subscription.delete()
+            except (WebPushException, OSError) as error:
+                logger.warning("reminder %s not pushed to a phone: %r", self.pk, error)
+            else:
+                pushed += 1
+        if pushed:
+            self.sent_at = timezone.now()
+        return pushed
+
     def finish(self, status):
         self.status = status
         self.save(update_fields=["status", "next_try_at", "sent_at", "error"])
+
+
+class PushSubscription(models.Model):
+    """A phone's browser that agreed to show this person's reminders (the Push API)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Push subscription {self.pk} of user {self.user_id}"

@@ -6,4 +6,5 @@ app_name = "reminders"
 urlpatterns = [
     path("confirm/<str:token>/", views.confirm, name="confirm"),
     path("unsubscribe/<str:token>/", views.unsubscribe, name="unsubscribe"),
+    path("push/", views.push_subscribe, name="push_subscribe"),
 ]

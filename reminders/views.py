@@ -1,13 +1,17 @@
+import json
+
 from django.contrib.auth.decorators import login_not_required
 from django.core import signing
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import render
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from diary.models import Profile
 
 from . import tokens
-from .models import Kind
+from .forms import PushSubscriptionForm
+from .models import Kind, PushSubscription
 
 
 @login_not_required
@@ -52,3 +56,25 @@ def unsubscribe(request, token):
         "reminders/unsubscribe.html",
         {"kind": Kind(kind).label.lower(), "done": done, "token": token},
     )
+
+
+@require_POST
+def push_subscribe(request):
+    """Keep the installed app's push subscription (JSON, as PushSubscription.toJSON() gives).
+
+    An endpoint belongs to one browser: subscribed again by whoever is signed in there now,
+    it becomes theirs.
+    """
+    try:
+        data = json.loads(request.body)
+        fields = {"endpoint": data["endpoint"], **data["keys"]}
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"errors": {"__all__": ["Send the subscription as JSON."]}}, status=400)
+    form = PushSubscriptionForm(fields)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    endpoint = form.cleaned_data.pop("endpoint")
+    PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": request.user, **form.cleaned_data}
+    )
+    return JsonResponse({"subscribed": True}, status=201)

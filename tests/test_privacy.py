@@ -88,6 +88,7 @@ STRANGER_POSTS = {
     "accounts/security/two-step/on/": 302,
     "accounts/security/two-step/off/": 200,  # it is off already
     "accounts/security/recovery-codes/": 302,
+    "reminders/push/": 400,  # a form's fields, not a push subscription
 }
 
 
