@@ -6,9 +6,12 @@ import base64
 import json
 import os
 import stat
+import subprocess
+import sys
 import threading
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 
 import http_ece
 import pytest
@@ -233,3 +236,20 @@ def test_a_deleted_account_takes_its_subscriptions_with_it(db):
     Profile.objects.get(user=ana).delete_account()
 
     assert not PushSubscription.objects.exists()
+
+
+def test_a_vapid_key_that_cannot_be_read_fails_the_system_check(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "CRAMPLOG_"))}
+    env.update(CRAMPLOG_VAR_DIR=str(tmp_path), CRAMPLOG_VAPID_PRIVATE_KEY="not a key")
+
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parent.parent,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert result.returncode == 1
+    assert "cramplog.E002" in result.stderr
