@@ -1,5 +1,6 @@
 """Reminders through a real SMTP server (aiosmtpd on 127.0.0.1, started here), retried when it
-fails, and sent once by two senders running at once on one SQLite database.
+fails, and sent once by two senders running at once on one database (SQLite, or PostgreSQL
+with DATABASE_URL).
 """
 
 import asyncio
@@ -15,11 +16,13 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from email import policy
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import time_machine
 from aiosmtpd.controller import Controller
 from django.core.management import call_command
+from django.db import connection
 from django.test import override_settings
 
 from reminders.models import Reminder, Status
@@ -198,15 +201,29 @@ for n in range({PEOPLE}):
 """
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("DATABASE_URL")), reason="runs senders on the SQLite default database"
-)
-def test_two_senders_at_once_send_each_reminder_once(fresh_sqlite, smtp_server):
+@pytest.fixture
+def shared_database(request, tmp_path):
+    """Settings for manage.py processes that share this test's database.
+
+    On SQLite a migrated file of their own; on PostgreSQL (DATABASE_URL) the test database,
+    with nothing kept in a transaction the processes cannot see.
+    """
+    url = os.environ.get("DATABASE_URL")
+    if not url:
+        return sender_environment(request.getfixturevalue("fresh_sqlite").parent)
+    test_database = "/" + connection.settings_dict["NAME"]
+    return sender_environment(
+        tmp_path, DATABASE_URL=urlunsplit(urlsplit(url)._replace(path=test_database))
+    )
+
+
+# On PostgreSQL the senders use the test database, committed to as they would see it.
+@(pytest.mark.django_db(transaction=True) if os.environ.get("DATABASE_URL") else lambda test: test)
+def test_two_senders_at_once_send_each_reminder_once(shared_database, smtp_server):
     # The first message waits for another sender's, so the two are sending at the same time.
     mailbox, port = smtp_server(together=2)
-    env = sender_environment(
-        fresh_sqlite.parent, EMAIL_HOST="127.0.0.1", EMAIL_PORT=str(port), EMAIL_USE_TLS="0"
-    )
+    env = {**shared_database, "EMAIL_HOST": "127.0.0.1", "EMAIL_PORT": str(port)}
+    env["EMAIL_USE_TLS"] = "0"
     manage(env, "shell", "-c", MAKE_PEOPLE)
 
     senders = [
