@@ -13,7 +13,7 @@ import pytest
 import time_machine
 from django.core import signing
 from django.core.management import call_command
-from django.test import override_settings
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from diary.models import CheckIn, Profile
@@ -467,6 +467,34 @@ def test_one_click_unsubscribe_turns_that_reminder_off_without_signing_in(client
     assert response.status_code == 200
     profile = Profile.objects.get(user=ana)
     assert (profile.stretch_reminder_at, profile.checkin_reminder_at) == (None, time(7, 30))
+
+
+def test_a_mail_provider_unsubscribes_with_no_cookie_and_no_csrf_token(db):
+    ana = person("ana", checkin="07:30")
+    provider = Client(enforce_csrf_checks=True)
+
+    response = provider.post(
+        f"/reminders/unsubscribe/{tokens.unsubscribe_token(ana.pk, 'checkin')}/",
+        "List-Unsubscribe=One-Click",
+        content_type="application/x-www-form-urlencoded",
+    )
+
+    assert response.status_code == 200
+    assert Profile.objects.get(user=ana).checkin_reminder_at is None
+
+
+def test_the_confirmation_button_works_in_a_browser_that_checks_csrf(owner):
+    Profile.objects.filter(user=owner).update(reminder_email="ana@mail.example")
+    path = f"/reminders/confirm/{tokens.confirmation_token(Profile.objects.get(user=owner))}/"
+    browser = Client(enforce_csrf_checks=True)
+
+    page = Page(browser.get(path))
+    [token] = [e["attrs"]["value"] for e in page.all_with("input", name="csrfmiddlewaretoken")]
+    assert browser.post(path).status_code == 403
+    response = browser.post(path, {"csrfmiddlewaretoken": token})
+
+    assert response.status_code == 200
+    assert Profile.objects.get(user=owner).reminder_email_confirmed is True
 
 
 def test_opening_the_unsubscribe_link_asks_first_and_changes_nothing(client, db):
