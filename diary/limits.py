@@ -41,7 +41,7 @@ WHAT = {
     SECOND_STEP_FAILURES: "wrong codes",
 }
 # Limits counted per account rather than per address.
-PER_ACCOUNT = {SECOND_STEP_FAILURES}
+PER_ACCOUNT = {CONFIRMATIONS, SECOND_STEP_FAILURES}
 
 
 def address(request):
