@@ -32,10 +32,9 @@ class ReminderQuerySet(models.QuerySet):
     def make_due(self, now):
         """Record every reminder that has fallen due, once per person, kind and local day.
 
-        A reminder is due when the person has a confirmed address or a phone subscribed to
-        push, the reminder is on, and
-        its local day is neither a quiet day nor paused. The unique constraint makes this
-        safe to run from several senders at once: a second row for the same day is ignored.
+        A reminder is due when it is on, the person has a confirmed address or a device
+        subscribed to push, and its local day is neither a quiet day nor paused. The unique
+        constraint makes this safe from several senders at once: a second row is ignored.
         """
         devices = PushSubscription.objects.filter(user=OuterRef("user"))
         profiles = Profile.objects.filter(
