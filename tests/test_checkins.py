@@ -74,7 +74,7 @@ def test_one_tap_saves_a_night_without_cramps_and_the_home_page_thanks_you(
     assert response.redirect_chain == [("/", 302)]
     assert "Check-in saved for the night of Tuesday 10 March." in html
     assert "Checked in for the night of Tuesday 10 March" in html
-    assert "1 night checked in a row." in html
+    assert "1 night checked in a row" in html
 
 
 def test_the_home_page_asks_for_last_night_until_it_is_done_and_shows_the_streak(
@@ -87,9 +87,9 @@ def test_the_home_page_asks_for_last_night_until_it_is_done_and_shows_the_streak
 
     html = owner_client.get("/").content.decode()
 
-    assert "How was the night of Tuesday 10 March? You logged 1 cramp in it." in html
-    assert "No other cramps, nothing special" in html
-    assert "1 night checked in a row." in html
+    assert "Last night, Tue 10 Mar: 1 cramp logged" in html
+    assert "Nothing else to add" in html
+    assert "1 night checked in a row" in html
 
 
 def test_a_full_check_in_is_saved_in_the_persons_unit_and_saving_again_updates_it(

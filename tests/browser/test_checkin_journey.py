@@ -46,7 +46,7 @@ def test_one_tap_on_the_home_page_checks_in_for_last_night(phone):
     expect(page).to_have_url(re.compile(r"/$"))
     expect(page.get_by_role("status")).to_contain_text("Check-in saved for the night of")
     expect(page.locator("#checkin-heading").locator("..")).to_contain_text(
-        "1 night checked in a row."
+        "1 night checked in a row"
     )
     assert_no_sideways_scroll(page)
     checkin = CheckIn.objects.get(user=person)
