@@ -43,7 +43,7 @@ dev: $(VENV)/.installed-dev
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge reminders
+	$(BIN)/bandit --quiet --recursive --severity-level medium --confidence-level medium -c pyproject.toml cramplog diary knowledge
 
 test: lint node_modules/.package-lock.json
 	$(BIN)/python manage.py check

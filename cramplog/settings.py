@@ -105,7 +105,6 @@ INSTALLED_APPS = [
     "axes",
     "diary",
     "knowledge",
-    "reminders",
 ]
 
 MIDDLEWARE = [

@@ -12,7 +12,6 @@ urlpatterns = [
     path("", include("diary.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("knowledge/", include("knowledge.urls")),
-    path("reminders/", include("reminders.urls")),
     # One login page for everyone, so staff sign-ins count against the same limits.
     path("admin/login/", diary_admin.login, name="admin_login"),
     path(

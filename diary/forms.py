@@ -12,15 +12,15 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.formats import date_format
-
-from reminders.tokens import CONFIRMATION_DAYS
 
 from . import csvio, limits, passkeys, wallclock
 from .durations import MAX_LENGTH, DurationError, format_duration, parse_duration
 from .fields import ChoiceListField
 from .models import AuthenticatorApp, CheckIn, Episode, Passkey, Profile, RecoveryCode, check_night
+from .reminders import CONFIRMATION_DAYS
 from .validators import validate_single_script
 from .vocabulary import (
     FIRST_YEAR,
@@ -872,3 +872,13 @@ class AuthenticatorAppForm(forms.Form):
             defaults={"secret": self.app.secret, "last_step": self.app.last_step},
         )
         return app
+
+
+class PushSubscriptionForm(forms.Form):
+    """A browser's PushSubscription, as its toJSON() gives it: only push services over HTTPS."""
+
+    endpoint = forms.URLField(
+        max_length=1000, validators=[URLValidator(schemes=["https"])], assume_scheme="https"
+    )
+    p256dh = forms.CharField(max_length=200)
+    auth = forms.CharField(max_length=100)

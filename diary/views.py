@@ -1,3 +1,4 @@
+import json
 import secrets
 import time
 from datetime import date, timedelta
@@ -8,6 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Count, Q, Sum
@@ -23,12 +25,10 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
-from reminders import messages as reminder_mail
-from reminders import push as reminder_push
-
-from . import advice, csvio, limits, nights, passkeys, patterns, stats
+from . import advice, csvio, limits, nights, passkeys, patterns, push, reminders, stats
 from .forms import (
     AuthenticatorAppForm,
     CheckInForm,
@@ -43,6 +43,7 @@ from .forms import (
     PasskeyForm,
     PasswordResetForm,
     ProfileForm,
+    PushSubscriptionForm,
     QuickLogForm,
     ReportForm,
     SecondStepForm,
@@ -56,7 +57,9 @@ from .models import (
     Passkey,
     PendingImport,
     Profile,
+    PushSubscription,
     RecoveryCode,
+    ReminderKind,
 )
 from .vocabulary import (
     FIRST_NIGHT,
@@ -357,12 +360,12 @@ def profile(request):
             return render(
                 request,
                 "diary/profile_form.html",
-                {"form": form, "push_key": reminder_push.application_server_key()},
+                {"form": form, "push_key": push.application_server_key()},
             )
         profile = form.save()
         messages.success(request, "Your profile is saved.")
         if confirm:
-            reminder_mail.confirmation_email(profile, request.build_absolute_uri("/")[:-1]).send()
+            reminders.confirmation_email(profile, request.build_absolute_uri("/")[:-1]).send()
             messages.info(
                 request,
                 f"We sent a link to {profile.reminder_email}: open it to confirm the address. "
@@ -372,7 +375,7 @@ def profile(request):
     return render(
         request,
         "diary/profile_form.html",
-        {"form": form, "push_key": reminder_push.application_server_key()},
+        {"form": form, "push_key": push.application_server_key()},
     )
 
 
@@ -1059,3 +1062,69 @@ def checkin_export(request):
         content_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": content_disposition_header(True, filename)},
     )
+
+
+@login_not_required
+def reminder_confirm(request, token):
+    """The link in the confirmation mail: a page with a button, which confirms the address.
+
+    Opening the link changes nothing, so a mail scanner that follows links confirms nothing.
+    """
+    try:
+        user_id, address = reminders.read_confirmation(token)
+    except signing.SignatureExpired:
+        return render(request, "diary/reminder_confirm.html", {"expired": True}, status=400)
+    except signing.BadSignature as error:
+        raise Http404("No such link.") from error
+    profile = Profile.objects.filter(user_id=user_id, reminder_email=address).first()
+    if profile is None:
+        return render(request, "diary/reminder_confirm.html", {"replaced": True}, status=400)
+    if request.method == "POST" and not profile.reminder_email_confirmed:
+        profile.reminder_email_confirmed = True
+        profile.save(update_fields=["reminder_email_confirmed"])
+    return render(request, "diary/reminder_confirm.html", {"profile": profile})
+
+
+# RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" with no session and no CSRF
+# token; the signed token in the address is what proves the request came from the message.
+@csrf_exempt
+@login_not_required
+def reminder_unsubscribe(request, token):
+    """GET asks to confirm and changes nothing; POST turns that reminder off."""
+    try:
+        user_id, kind = reminders.read_unsubscribe(token)
+    except signing.BadSignature as error:
+        raise Http404("No such link.") from error
+    profile = Profile.objects.filter(user_id=user_id).first()
+    if profile is None or kind not in ReminderKind.values:
+        raise Http404("No such link.")
+    done = request.method == "POST"
+    if done and profile.reminder_at(kind) is not None:
+        profile.turn_off_reminder(kind)
+    return render(
+        request,
+        "diary/reminder_unsubscribe.html",
+        {"kind": ReminderKind(kind).label.lower(), "done": done, "token": token},
+    )
+
+
+@require_POST
+def push_subscribe(request):
+    """Keep the installed app's push subscription (JSON, as PushSubscription.toJSON() gives).
+
+    An endpoint belongs to one browser: subscribed again by whoever is signed in there now,
+    it becomes theirs.
+    """
+    try:
+        data = json.loads(request.body)
+        fields = {"endpoint": data["endpoint"], **data["keys"]}
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"errors": {"__all__": ["Send the subscription as JSON."]}}, status=400)
+    form = PushSubscriptionForm(fields)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    endpoint = form.cleaned_data.pop("endpoint")
+    PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": request.user, **form.cleaned_data}
+    )
+    return JsonResponse({"subscribed": True}, status=201)

@@ -17,8 +17,7 @@ from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 from django.db.models.signals import post_migrate
 
-from diary import advice
-from reminders import push
+from diary import advice, push
 
 from .editing import make_staff
 from .factories import (

@@ -15,11 +15,11 @@ from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from diary import reminders
 from diary.models import AuthenticatorApp, CheckIn, Passkey, Profile, RecoveryCode
 from diary.views import SIGNED_IN_AT
 from diary.vocabulary import last_night, night_of
 from knowledge.models import Article, Cause, MatchRule, RedFlag, Revision, Tip
-from reminders import tokens
 
 from .conftest import BACKEND
 from .factories import PASSWORD, EpisodeFactory, UserFactory
@@ -158,8 +158,8 @@ def reminder_pages(owner):
     """The confirmation and unsubscribe links' pages, which need no sign-in."""
     profile = Profile.objects.get(user=owner)
     return [
-        f"/reminders/confirm/{tokens.confirmation_token(profile)}/",
-        f"/reminders/unsubscribe/{tokens.unsubscribe_token(owner.pk, 'stretch')}/",
+        f"/reminders/confirm/{reminders.confirmation_token(profile)}/",
+        f"/reminders/unsubscribe/{reminders.unsubscribe_token(owner.pk, 'stretch')}/",
     ]
 
 
@@ -328,8 +328,8 @@ def refusal_pages(owner, episode):
 
 def stale_confirmation_token(profile):
     """A confirmation link that has outlived its days."""
-    with time_machine.travel(timezone.now() - tokens.CONFIRMATION_MAX_AGE - timedelta(hours=1)):
-        return tokens.confirmation_token(profile)
+    with time_machine.travel(timezone.now() - reminders.CONFIRMATION_MAX_AGE - timedelta(hours=1)):
+        return reminders.confirmation_token(profile)
 
 
 def signed_in_client(user):

@@ -25,7 +25,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import override_settings
 
-from reminders.models import Reminder, Status
+from diary.models import Reminder, ReminderStatus
 
 from .test_reminders import berlin, person
 
@@ -122,7 +122,7 @@ def test_a_reminder_reaches_a_real_smtp_server_with_its_unsubscribe_headers(db, 
     assert unsubscribe.startswith("<http://127.0.0.1:8000/reminders/unsubscribe/")
     assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     assert "/diary/checkin/2026-12-01/" in message.get_content()
-    assert Reminder.objects.get().status == Status.SENT
+    assert Reminder.objects.get().status == ReminderStatus.SENT
 
 
 def test_a_refused_message_is_tried_again_a_minute_later_and_sent_once(db, smtp_server):
@@ -133,7 +133,7 @@ def test_a_refused_message_is_tried_again_a_minute_later_and_sent_once(db, smtp_
         send_at(berlin(2026, 12, 2, 7, 30))
         reminder = Reminder.objects.get()
         assert (reminder.status, reminder.attempts, reminder.error) == (
-            Status.DUE,
+            ReminderStatus.DUE,
             1,
             "SMTPDataError",
         )
@@ -144,7 +144,7 @@ def test_a_refused_message_is_tried_again_a_minute_later_and_sent_once(db, smtp_
         send_at(berlin(2026, 12, 2, 7, 40))
 
     reminder.refresh_from_db()
-    assert (reminder.status, reminder.attempts, reminder.error) == (Status.SENT, 2, "")
+    assert (reminder.status, reminder.attempts, reminder.error) == (ReminderStatus.SENT, 2, "")
     assert mailbox.recipients() == {"ana@mail.example": 1}
 
 
@@ -161,7 +161,7 @@ def test_with_the_mail_server_down_it_backs_off_then_gives_up(db):
                 tries.append((reminder.attempts, minute))
 
     assert tries == [(1, 0), (2, 1), (3, 6), (4, 21)]
-    assert (reminder.status, reminder.error) == (Status.FAILED, "ConnectionRefusedError")
+    assert (reminder.status, reminder.error) == (ReminderStatus.FAILED, "ConnectionRefusedError")
 
 
 def sender_environment(var_dir, **extra):
@@ -256,7 +256,7 @@ def test_two_senders_at_once_send_each_reminder_once(shared_database, smtp_serve
         "shell",
         "--verbosity=0",
         "-c",
-        "from reminders.models import Reminder; "
+        "from diary.models import Reminder; "
         "print(sorted(Reminder.objects.values_list('status', 'attempts').distinct()))",
     )
     assert statuses.stdout.strip() == "[('sent', 1)]"

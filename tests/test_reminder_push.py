@@ -19,9 +19,8 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.core.management import CommandError, call_command
 
-from diary.models import CheckIn, Profile
-from reminders import push
-from reminders.models import PushSubscription, Reminder, Status
+from diary import push
+from diary.models import CheckIn, Profile, PushSubscription, Reminder, ReminderStatus
 
 from .test_reminders import berlin, person, send_at
 
@@ -111,7 +110,7 @@ def test_a_subscribed_phone_gets_the_morning_reminder_encrypted_for_it_alone(
     assert f"k={vapid}" in headers["authorization"]
     assert mailoutbox == []
     reminder = Reminder.objects.get()
-    assert (reminder.status, reminder.sent_at) == (Status.SENT, berlin(2026, 12, 2, 7, 30))
+    assert (reminder.status, reminder.sent_at) == (ReminderStatus.SENT, berlin(2026, 12, 2, 7, 30))
 
 
 def test_a_gone_subscription_is_removed_and_the_others_still_get_it(
@@ -140,7 +139,7 @@ def test_with_only_a_gone_subscription_the_reminder_is_given_up(db, vapid, push_
     send_at(berlin(2026, 12, 2, 7, 30))
 
     assert not PushSubscription.objects.exists()
-    assert Reminder.objects.get().status == Status.FAILED
+    assert Reminder.objects.get().status == ReminderStatus.FAILED
 
 
 def test_no_push_when_last_night_has_its_check_in(db, vapid, push_service):

@@ -16,9 +16,8 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from django.utils import timezone
 
-from diary.models import CheckIn, Profile
-from reminders import tokens
-from reminders.models import Reminder, Status
+from diary import reminders
+from diary.models import CheckIn, Profile, Reminder, ReminderStatus
 
 from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
@@ -163,7 +162,7 @@ def test_changing_a_confirmed_address_needs_a_new_confirmation(owner_client, own
 
 def test_a_confirmation_link_expires_after_three_days(client, owner, mailoutbox):
     Profile.objects.filter(user=owner).update(reminder_email="ana@mail.example")
-    token = tokens.confirmation_token(Profile.objects.get(user=owner))
+    token = reminders.confirmation_token(Profile.objects.get(user=owner))
 
     with time_machine.travel(timezone.now() + timedelta(days=3, minutes=1)):
         response = client.post(f"/reminders/confirm/{token}/")
@@ -176,7 +175,7 @@ def test_a_confirmation_link_expires_after_three_days(client, owner, mailoutbox)
 def test_a_made_up_or_altered_link_is_not_found(client, owner):
     Profile.objects.filter(user=owner).update(reminder_email="ana@mail.example")
     forged = signing.dumps([owner.pk, "ana@mail.example"], key="not the secret key", salt="x")
-    token = tokens.confirmation_token(Profile.objects.get(user=owner))
+    token = reminders.confirmation_token(Profile.objects.get(user=owner))
 
     assert client.post(f"/reminders/confirm/{forged}/").status_code == 404
     assert client.post(f"/reminders/confirm/{token[:-2]}xx/").status_code == 404
@@ -248,7 +247,7 @@ def test_a_pause_lasts_the_days_asked_for_and_zero_ends_it(owner_client, owner):
 
 
 def test_the_reminder_pages_need_no_sign_in_and_the_profile_does(client, owner):
-    token = tokens.unsubscribe_token(owner.pk, "stretch")
+    token = reminders.unsubscribe_token(owner.pk, "stretch")
 
     assert client.get("/accounts/profile/").status_code == 302
     assert client.get(f"/reminders/unsubscribe/{token}/").status_code == 200
@@ -287,7 +286,11 @@ def test_the_morning_reminder_is_sent_at_its_local_time_and_once(db, mailoutbox)
     assert "http://127.0.0.1:8000/diary/checkin/2026-12-01/" in mail.body
     assert "night of Tuesday 1 December" in mail.body
     reminder = Reminder.objects.get()
-    assert (reminder.status, reminder.day, reminder.attempts) == (Status.SENT, date(2026, 12, 2), 1)
+    assert (reminder.status, reminder.day, reminder.attempts) == (
+        ReminderStatus.SENT,
+        date(2026, 12, 2),
+        1,
+    )
     assert reminder.sent_at == berlin(2026, 12, 2, 7, 30)
 
 
@@ -333,7 +336,7 @@ def test_on_daylight_saving_days_a_reminder_is_sent_once_at_its_local_time(
     for moment in every_ten_minutes(start, start + timedelta(hours=30)):
         send_at(moment)
 
-    sent = dict(Reminder.objects.filter(status=Status.SENT).values_list("day", "sent_at"))
+    sent = dict(Reminder.objects.filter(status=ReminderStatus.SENT).values_list("day", "sent_at"))
     assert sent[day] == sent_utc
     # One a day: the rows are unique per day, and there were as many mails as rows.
     assert len(mailoutbox) == len(sent) == Reminder.objects.count()
@@ -346,7 +349,7 @@ def test_no_morning_reminder_when_last_night_has_its_check_in(db, mailoutbox):
     send_at(berlin(2026, 12, 2, 7, 30))
 
     assert mailoutbox == []
-    assert Reminder.objects.get().status == Status.SKIPPED
+    assert Reminder.objects.get().status == ReminderStatus.SKIPPED
 
 
 def test_the_evening_reminder_carries_the_stretch_tip_and_no_health_details(knowledge, mailoutbox):
@@ -376,7 +379,7 @@ def test_every_reminder_mail_has_a_one_click_unsubscribe(db, mailoutbox):
     send_at(berlin(2026, 12, 2, 7, 30))
 
     headers = mailoutbox[0].extra_headers
-    token = tokens.unsubscribe_token(ana.pk, "checkin")
+    token = reminders.unsubscribe_token(ana.pk, "checkin")
     assert headers["List-Unsubscribe"] == (
         f"<http://127.0.0.1:8000/reminders/unsubscribe/{token}/>"
     )
@@ -438,7 +441,7 @@ def test_turning_a_reminder_off_stops_it_even_once_due(db, mailoutbox):
     send_at(berlin(2026, 12, 2, 7, 31))
 
     assert mailoutbox == []
-    assert Reminder.objects.get().status == Status.SKIPPED
+    assert Reminder.objects.get().status == ReminderStatus.SKIPPED
 
 
 def test_a_deleted_account_takes_its_reminders_with_it(db, mailoutbox):
@@ -456,7 +459,7 @@ def test_a_deleted_account_takes_its_reminders_with_it(db, mailoutbox):
 
 def test_one_click_unsubscribe_turns_that_reminder_off_without_signing_in(client, db):
     ana = person("ana", checkin="07:30", stretch="21:00")
-    token = tokens.unsubscribe_token(ana.pk, "stretch")
+    token = reminders.unsubscribe_token(ana.pk, "stretch")
 
     response = client.post(
         f"/reminders/unsubscribe/{token}/",
@@ -474,7 +477,7 @@ def test_a_mail_provider_unsubscribes_with_no_cookie_and_no_csrf_token(db):
     provider = Client(enforce_csrf_checks=True)
 
     response = provider.post(
-        f"/reminders/unsubscribe/{tokens.unsubscribe_token(ana.pk, 'checkin')}/",
+        f"/reminders/unsubscribe/{reminders.unsubscribe_token(ana.pk, 'checkin')}/",
         "List-Unsubscribe=One-Click",
         content_type="application/x-www-form-urlencoded",
     )
@@ -485,7 +488,7 @@ def test_a_mail_provider_unsubscribes_with_no_cookie_and_no_csrf_token(db):
 
 def test_the_confirmation_button_works_in_a_browser_that_checks_csrf(owner):
     Profile.objects.filter(user=owner).update(reminder_email="ana@mail.example")
-    path = f"/reminders/confirm/{tokens.confirmation_token(Profile.objects.get(user=owner))}/"
+    path = f"/reminders/confirm/{reminders.confirmation_token(Profile.objects.get(user=owner))}/"
     browser = Client(enforce_csrf_checks=True)
 
     page = Page(browser.get(path))
@@ -499,7 +502,7 @@ def test_the_confirmation_button_works_in_a_browser_that_checks_csrf(owner):
 
 def test_opening_the_unsubscribe_link_asks_first_and_changes_nothing(client, db):
     ana = person("ana", checkin="07:30")
-    token = tokens.unsubscribe_token(ana.pk, "checkin")
+    token = reminders.unsubscribe_token(ana.pk, "checkin")
 
     response = client.get(f"/reminders/unsubscribe/{token}/")
 
@@ -514,7 +517,9 @@ def test_the_unsubscribe_button_works_signed_in_as_someone_else(client, db):
     ana = person("ana", checkin="07:30")
     client.force_login(UserFactory(username="stranger"), backend=BACKEND)
 
-    response = client.post(f"/reminders/unsubscribe/{tokens.unsubscribe_token(ana.pk, 'checkin')}/")
+    response = client.post(
+        f"/reminders/unsubscribe/{reminders.unsubscribe_token(ana.pk, 'checkin')}/"
+    )
 
     assert response.status_code == 200
     assert Profile.objects.get(user=ana).checkin_reminder_at is None
@@ -527,8 +532,8 @@ def test_the_reminder_pages_take_the_same_queries_for_everyone(
     ana = person("ana", checkin="07:30")
     Profile.objects.filter(user=ana).update(reminder_email_confirmed=False)
     EpisodeFactory.create_batch(10, user=ana)
-    unsubscribe = f"/reminders/unsubscribe/{tokens.unsubscribe_token(ana.pk, 'checkin')}/"
-    confirm = f"/reminders/confirm/{tokens.confirmation_token(Profile.objects.get(user=ana))}/"
+    unsubscribe = f"/reminders/unsubscribe/{reminders.unsubscribe_token(ana.pk, 'checkin')}/"
+    confirm = f"/reminders/confirm/{reminders.confirmation_token(Profile.objects.get(user=ana))}/"
 
     for path in (unsubscribe, confirm):
         with django_assert_num_queries(PAGE_QUERIES):

@@ -36,8 +36,8 @@ PUBLIC_NAMES = {
     "password_reset_complete",
     "admin_login",
     # The links in reminder mail: the signed token in them is the proof, not a sign-in.
-    "reminders:confirm",
-    "reminders:unsubscribe",
+    "reminder_confirm",
+    "reminder_unsubscribe",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.

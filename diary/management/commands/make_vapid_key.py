@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from reminders import push
+from diary import push
 
 
 class Command(BaseCommand):

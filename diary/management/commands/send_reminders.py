@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from django.utils import timezone
 
-from reminders.models import Reminder
+from diary.models import Reminder
 
 # How often the loop looks for due reminders, when it has nothing to send.
 IDLE_SECONDS = 15
