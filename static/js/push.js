@@ -1,7 +1,7 @@
 // Reminders as notifications: subscribes this browser to web push with the site's
 // application server key (VAPID) and gives the subscription to the server. The service worker
-// (sw.js) shows each message and opens its link when tapped. Without push, the button stays
-// hidden and reminders go by e-mail only.
+// shows each message and opens its link when tapped (push-worker.js). Without push or a
+// service worker, the button stays hidden and reminders go by e-mail only.
 "use strict";
 
 (function () {
@@ -47,6 +47,11 @@
     }
   }
 
-  button.hidden = false;
-  button.addEventListener("click", subscribe);
+  // Only where the installed app's service worker runs: it is what shows the notifications.
+  navigator.serviceWorker.getRegistration().then((registration) => {
+    if (registration) {
+      button.hidden = false;
+      button.addEventListener("click", subscribe);
+    }
+  });
 })();
