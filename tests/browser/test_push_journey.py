@@ -8,7 +8,7 @@ It needs the installed app's service worker (issue 12) and chromium's own push s
 import pytest
 from playwright.sync_api import expect
 
-from reminders.models import PushSubscription
+from diary.models import PushSubscription
 from tests.factories import UserFactory
 from tests.sitepages import session_cookie
 
