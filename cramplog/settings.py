@@ -49,6 +49,14 @@ def env_list(name, default):
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
 
 
+def env_base_url(name, default):
+    """The site's address as people reach it, for links in mail sent without a request."""
+    value = os.environ.get(name, default).rstrip("/")
+    if not value.startswith(("http://", "https://")) or "?" in value or "#" in value:
+        raise ImproperlyConfigured(f"{name}={value!r}: use the address, e.g. https://example.org")
+    return value
+
+
 def first_domain_name(hosts):
     """The first host that is a domain name, not an IP address or a wildcard, or ""."""
     for host in hosts:
@@ -242,6 +250,8 @@ CRAMPLOG_RESETS_PER_HOUR = env_int("CRAMPLOG_RESETS_PER_HOUR", 5, 0, 1_000_000)
 # Shared reports (/share/<token>/) opened from one address, working links or not: a doctor
 # opens a few, someone trying tokens many.
 CRAMPLOG_SHARE_VIEWS_PER_HOUR = env_int("CRAMPLOG_SHARE_VIEWS_PER_HOUR", 60, 0, 1_000_000)
+# Links to confirm a reminder address, sent for one account.
+CRAMPLOG_CONFIRMATIONS_PER_HOUR = env_int("CRAMPLOG_CONFIRMATIONS_PER_HOUR", 5, 0, 1_000_000)
 # Wrong second-step codes (authenticator app or recovery code) for one account, from anywhere:
 # the password is known by then, and six digits must not be guessed from many addresses.
 CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR = env_int(
@@ -274,6 +284,17 @@ if os.environ.get("EMAIL_HOST"):
 else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "cramplog <noreply@localhost>")
+# Reminders sent by `manage.py send_reminders` link here.
+CRAMPLOG_BASE_URL = env_base_url("CRAMPLOG_BASE_URL", "http://127.0.0.1:8000")
+# Web push signs each message with this key (VAPID), kept like the secret key: made by
+# `manage.py make_vapid_key` into var/vapid_private_key, or given here. Without it, reminders
+# go by e-mail only.
+VAPID_KEY_FILE = VAR_DIR / "vapid_private_key"
+CRAMPLOG_VAPID_PRIVATE_KEY = os.environ.get("CRAMPLOG_VAPID_PRIVATE_KEY") or (
+    VAPID_KEY_FILE.read_text().strip() if VAPID_KEY_FILE.exists() else ""
+)
+# Whom a push service may contact about this site's messages.
+CRAMPLOG_VAPID_SUBJECT = os.environ.get("CRAMPLOG_VAPID_SUBJECT", "mailto:noreply@localhost")
 
 # "Keep me signed in" keeps a session this long after its last day of use
 # (diary.middleware.KeepSignedInMiddleware); without it, a session ends with the browser.

@@ -6,4 +6,4 @@ class DiaryConfig(AppConfig):
     verbose_name = "Cramp diary"
 
     def ready(self):
-        from . import checks  # noqa: F401  (registers the deploy checks)
+        from . import checks  # noqa: F401  (registers the checks)

@@ -2,7 +2,7 @@ import math
 import re
 import uuid
 import zoneinfo
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from crispy_forms.bootstrap import InlineRadios
@@ -13,6 +13,7 @@ from django.contrib.auth import authenticate, get_user_model
 from django.contrib.auth import forms as auth_forms
 from django.contrib.auth.forms import UserCreationForm
 from django.core.exceptions import NON_FIELD_ERRORS
+from django.core.validators import URLValidator
 from django.utils import timezone
 from django.utils.formats import date_format
 
@@ -30,12 +31,14 @@ from .models import (
     RecoveryCode,
     check_night,
 )
+from .reminders import CONFIRMATION_DAYS
 from .validators import validate_single_script
 from .vocabulary import (
     FIRST_YEAR,
     MAX_CHECKIN_NOTES,
     MAX_FLUID_ML,
     MAX_NOTES,
+    MAX_PAUSE_DAYS,
     MAX_SHARE_NAME,
     MAX_TAP_AGE,
     MAX_UNLOGGED_CRAMPS,
@@ -161,10 +164,39 @@ class PasswordResetForm(auth_forms.PasswordResetForm):
         )
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+    def format_value(self, value):
+        # A browser shows a time input's value that is not a time as empty; so does this,
+        # which also keeps the page valid HTML after a refused value.
+        if isinstance(value, str):
+            try:
+                datetime.strptime(value, "%H:%M")
+            except ValueError:
+                return None
+        return super().format_value(value)
+
+
+class ReminderTimeField(forms.TimeField):
+    """A reminder's time, HH:MM on a 24-hour clock, as a browser's time input sends it."""
+
+    widget = TimeInput(format="%H:%M")
+    input_formats = ["%H:%M"]
+    default_error_messages = {"invalid": "Enter a time as HH:MM on a 24-hour clock, such as 07:30."}
+
+
 class ProfileForm(forms.ModelForm):
     time_zone = forms.ChoiceField(
         choices=TIME_ZONE_CHOICES,
         help_text="Cramps are entered and shown in this time zone.",
+    )
+    pause_days = forms.IntegerField(
+        label="Pause reminders for this many days",
+        required=False,
+        min_value=0,
+        max_value=MAX_PAUSE_DAYS,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
 
     class Meta:
@@ -177,7 +209,15 @@ class ProfileForm(forms.ModelForm):
             "medications",
             "pregnant",
             "theme",
+            "checkin_reminder_at",
+            "stretch_reminder_at",
+            "reminder_email",
+            "quiet_days",
         ]
+        field_classes = {
+            "checkin_reminder_at": ReminderTimeField,
+            "stretch_reminder_at": ReminderTimeField,
+        }
         widgets = {
             "birth_year": forms.NumberInput(attrs={"min": FIRST_YEAR, "inputmode": "numeric"}),
             "theme": forms.RadioSelect,
@@ -186,8 +226,60 @@ class ProfileForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["birth_year"].widget.attrs["max"] = timezone.localdate().year
+        profile = self.instance
+        if profile.reminder_email and not profile.reminder_email_confirmed:
+            self.fields["reminder_email"].help_text = (
+                "Not confirmed yet: open the link we sent to this address (it works for "
+                f"{CONFIRMATION_DAYS} days). Nothing else is sent to it until then."
+            )
+        elif profile.reminder_email:
+            self.fields["reminder_email"].help_text = "Confirmed."
+        if profile.reminders_paused_until:
+            resume = date_format(profile.reminders_paused_until, "l j F Y")
+            pause_help = f"Paused: they start again on {resume}. 0 starts them again now."
+        else:
+            pause_help = "Empty or 0: not paused."
+        self.fields["pause_days"].help_text = pause_help
         self.helper = FormHelper()
+        self.helper.layout = Layout(
+            Fieldset(
+                "",
+                "time_zone",
+                "fluid_unit",
+                "birth_year",
+                "conditions",
+                "medications",
+                "pregnant",
+            ),
+            Fieldset(
+                "Reminders",
+                "checkin_reminder_at",
+                "stretch_reminder_at",
+                "reminder_email",
+                "quiet_days",
+                "pause_days",
+            ),
+        )
         self.helper.add_input(Submit("save", "Save profile"))
+
+    def save(self, commit=True):
+        profile = super().save(commit=False)
+        if "reminder_email" in self.changed_data:
+            profile.reminder_email_confirmed = False
+        days = self.cleaned_data["pause_days"]
+        if days == 0:
+            profile.reminders_paused_until = None
+        elif days:
+            profile.reminders_paused_until = timezone.localdate(timezone=profile.zone) + timedelta(
+                days=days
+            )
+        if commit:
+            profile.save()
+        return profile
+
+    def needs_confirmation(self):
+        """Whether a newly given address is waiting for its confirmation link."""
+        return "reminder_email" in self.changed_data and bool(self.instance.reminder_email)
 
 
 class DurationField(forms.CharField):
@@ -987,3 +1079,13 @@ class ExperimentForm(forms.ModelForm):
         if not data.get("change") and not self.has_error("factor"):
             self.add_error("change", "Say what you will change, or pick it from the factors.")
         return data
+
+
+class PushSubscriptionForm(forms.Form):
+    """A browser's PushSubscription, as its toJSON() gives it: only push services over HTTPS."""
+
+    endpoint = forms.URLField(
+        max_length=1000, validators=[URLValidator(schemes=["https"])], assume_scheme="https"
+    )
+    p256dh = forms.CharField(max_length=200)
+    auth = forms.CharField(max_length=100)

@@ -29,6 +29,9 @@ SIGNUPS = "CRAMPLOG_SIGNUPS_PER_HOUR"
 RESETS = "CRAMPLOG_RESETS_PER_HOUR"
 # Requests for /share/<token>/ from one address, whether the link works or not.
 SHARE_VIEWS = "CRAMPLOG_SHARE_VIEWS_PER_HOUR"
+# Links to confirm a reminder address, per account: changing the address back and forth must
+# not flood someone's mailbox.
+CONFIRMATIONS = "CRAMPLOG_CONFIRMATIONS_PER_HOUR"
 # Wrong second-step codes for one account, from any address.
 SECOND_STEP_FAILURES = "CRAMPLOG_SECOND_STEP_FAILURES_PER_HOUR"
 
@@ -37,10 +40,11 @@ WHAT = {
     SIGNUPS: "sign-ups",
     RESETS: "password reset requests",
     SHARE_VIEWS: "shared reports opened",
+    CONFIRMATIONS: "confirmation links",
     SECOND_STEP_FAILURES: "wrong codes",
 }
 # Limits counted per account rather than per address.
-PER_ACCOUNT = {SECOND_STEP_FAILURES}
+PER_ACCOUNT = {CONFIRMATIONS, SECOND_STEP_FAILURES}
 
 
 def address(request):

@@ -1,9 +1,11 @@
 import functools
 import hashlib
 import hmac
+import logging
 import operator
 import re
 import secrets
+import smtplib
 import uuid
 import zoneinfo
 from datetime import date, timedelta
@@ -21,8 +23,9 @@ from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
+from pywebpush import WebPushException
 
-from . import experiments, nights, patterns
+from . import experiments, nights, patterns, push, reminders
 from .durations import format_duration
 from .fields import ChoiceListField
 from .vocabulary import (
@@ -52,10 +55,14 @@ from .vocabulary import (
     Symptom,
     Theme,
     Trigger,
+    Weekday,
     last_night,
     night_of,
     night_under_way,
+    weekday_of,
 )
+
+logger = logging.getLogger(__name__)
 
 
 @functools.cache
@@ -121,6 +128,33 @@ class Profile(models.Model):
         default=Theme.AUTO,
         help_text="Dark is easier on the eyes at night.",
     )
+    checkin_reminder_at = models.TimeField(
+        "morning check-in reminder",
+        null=True,
+        blank=True,
+        help_text="HH:MM in your time zone; empty for none. Sent only when last night has no "
+        "check-in yet, with a link straight to it.",
+    )
+    stretch_reminder_at = models.TimeField(
+        "evening stretch reminder",
+        null=True,
+        blank=True,
+        help_text="HH:MM in your time zone; empty for none. A nudge to stretch your feet and "
+        "calves before bed.",
+    )
+    reminder_email = models.EmailField(
+        "send reminders by e-mail to",
+        blank=True,
+        help_text="We first send a link to this address; nothing else goes to it until you "
+        "open the link.",
+    )
+    # Set by the confirmation link, cleared whenever the address changes (ProfileForm).
+    reminder_email_confirmed = models.BooleanField(default=False, editable=False)
+    quiet_days = ChoiceListField(
+        "no reminders on", choices=Weekday.choices, help_text="Days of the week to leave quiet."
+    )
+    # Reminders start again on this local date.
+    reminders_paused_until = models.DateField(null=True, blank=True, editable=False)
     two_step = models.BooleanField(
         "ask for a second step at password sign-in",
         default=False,
@@ -139,6 +173,10 @@ class Profile(models.Model):
                 condition=Q(fluid_unit__in=FluidUnit.values), name="profile_fluid_unit_valid"
             ),
             models.CheckConstraint(condition=Q(theme__in=Theme.values), name="profile_theme_valid"),
+            models.CheckConstraint(
+                condition=Q(reminder_email_confirmed=False) | ~Q(reminder_email=""),
+                name="profile_confirmed_reminder_email_given",
+            ),
         ]
 
     def __str__(self):
@@ -224,6 +262,19 @@ class Profile(models.Model):
             # it.
             with connection.cursor() as cursor:
                 cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+    def reminder_at(self, kind):
+        """The local time of the reminder of this kind ("checkin" or "stretch"), or None."""
+        return getattr(self, f"{kind}_reminder_at")
+
+    def turn_off_reminder(self, kind):
+        setattr(self, f"{kind}_reminder_at", None)
+        self.save(update_fields=[f"{kind}_reminder_at"])
+
+    def quiet_on(self, day):
+        """Whether reminders stay quiet on this local date: a quiet weekday, or paused."""
+        paused = self.reminders_paused_until is not None and day < self.reminders_paused_until
+        return paused or weekday_of(day) in self.quiet_days
 
     def keeps_a_second_step_without(self, passkey=None, app=False):
         """Whether two-step sign-in could still be finished without this passkey, or the app.
@@ -1158,3 +1209,205 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.user}"
+
+
+class ReminderKind(models.TextChoices):
+    CHECKIN = "checkin", "Morning check-in"
+    STRETCH = "stretch", "Evening stretch"
+
+
+class ReminderStatus(models.TextChoices):
+    DUE = "due", "Due"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not needed"
+    FAILED = "failed", "Given up"
+
+
+class ReminderQuerySet(models.QuerySet):
+    def make_due(self, now):
+        """Record every reminder that has fallen due, once per person, kind and local day.
+
+        A reminder is due when it is on, the person has a confirmed address or a device
+        subscribed to push, and its local day is neither a quiet day nor paused. The unique
+        constraint makes this safe from several senders at once: a second row is ignored.
+        """
+        devices = PushSubscription.objects.filter(user=OuterRef("user"))
+        profiles = Profile.objects.filter(
+            Q(reminder_email_confirmed=True) | Exists(devices),
+            Q(checkin_reminder_at__isnull=False) | Q(stretch_reminder_at__isnull=False),
+        )
+        candidates = []
+        for profile in profiles.iterator(chunk_size=500):
+            for kind in ReminderKind.values:
+                at = profile.reminder_at(kind)
+                if at is None:
+                    continue
+                for day, due in reminders.due_days(now, at, profile.zone):
+                    if not profile.quiet_on(day):
+                        candidates.append(
+                            Reminder(user_id=profile.user_id, kind=kind, day=day, due_at=due)
+                        )
+        if not candidates:
+            return 0
+        known = set(
+            self.filter(day__gte=min(c.day for c in candidates)).values_list(
+                "user_id", "kind", "day"
+            )
+        )
+        new = [c for c in candidates if (c.user_id, c.kind, c.day) not in known]
+        for reminder in new:
+            reminder.next_try_at = reminder.due_at
+        self.bulk_create(new, ignore_conflicts=True)
+        return len(new)
+
+    def ready(self, now):
+        return self.filter(status=ReminderStatus.DUE, next_try_at__lte=now)
+
+    def claim(self, now):
+        """The next reminder ready to send, marked as being sent, or None.
+
+        Claimed in a transaction that only one sender can win. PostgreSQL locks the row and
+        lets other senders skip to the next one; SQLite has one writer at a time (the
+        settings begin every transaction IMMEDIATE, taking its write lock). The conditional
+        update then checks the row was still due, whatever the database.
+        """
+        with transaction.atomic():
+            ready = self.ready(now).order_by("next_try_at", "pk")
+            if connection.features.has_select_for_update_skip_locked:
+                ready = ready.select_for_update(skip_locked=True)
+            reminder = ready.first()
+            if reminder is None:
+                return None
+            claimed = self.filter(pk=reminder.pk, status=ReminderStatus.DUE).update(
+                status=ReminderStatus.SENDING, attempts=F("attempts") + 1
+            )
+        if not claimed:
+            return None
+        reminder.status = ReminderStatus.SENDING
+        reminder.attempts += 1
+        return reminder
+
+
+class Reminder(models.Model):
+    """One reminder of one kind for one person on one local day, from due to sent.
+
+    Made when it falls due, so each is sent at most once: a reminder left "being sent" by a
+    sender that stopped mid-send is not tried again, as it may have gone out.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=8, choices=ReminderKind)
+    day = models.DateField(help_text="The person's local date it is for.")
+    due_at = models.DateTimeField()
+    status = models.CharField(max_length=8, choices=ReminderStatus, default=ReminderStatus.DUE)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_try_at = models.DateTimeField()
+    sent_at = models.DateTimeField(null=True, blank=True)
+    # The last failure's kind, for the operator; never anything about the person's health.
+    error = models.CharField(max_length=200, blank=True)
+
+    objects = ReminderQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "kind", "day"], name="reminder_once_a_day"),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=ReminderStatus.values), name="reminder_status_valid"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "next_try_at"], name="reminder_ready")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} reminder of {self.day} for user {self.user_id}"
+
+    @property
+    def night(self):
+        """The night a morning reminder asks about: the one that ended that morning."""
+        return last_night(self.day)
+
+    def needed(self, profile, now):
+        """Whether to send it now: in time, still on, and still to do."""
+        if now >= self.due_at + reminders.STALE_AFTER or profile.reminder_at(self.kind) is None:
+            return False
+        if profile.quiet_on(self.day):
+            return False
+        if self.kind == ReminderKind.CHECKIN:
+            return not CheckIn.objects.filter(user_id=self.user_id, night=self.night).exists()
+        return True
+
+    def send(self, base_url):
+        """Send this claimed reminder, or record why not.
+
+        Push goes once, on the first attempt, to every subscribed phone; a subscription the
+        push service no longer knows is deleted. E-mail is tried again later if it failed.
+        """
+        profile = Profile.objects.filter(user_id=self.user_id).first()
+        if profile is None:
+            # The account was deleted since the claim, and this reminder with it.
+            return ReminderStatus.SKIPPED
+        now = timezone.now()
+        if not self.needed(profile, now):
+            self.finish(ReminderStatus.SKIPPED)
+            return self.status
+        pushed = self.push() if self.attempts == 1 else 0
+        if not profile.reminder_email_confirmed:
+            self.finish(ReminderStatus.SENT if pushed else ReminderStatus.FAILED)
+            return self.status
+        try:
+            reminders.reminder_email(self, profile, base_url).send()
+        except (smtplib.SMTPException, OSError) as error:
+            retry = reminders.next_try(self.attempts, self.due_at, now)
+            logger.warning("reminder %s not sent (attempt %s): %r", self.pk, self.attempts, error)
+            self.error = type(error).__name__[:200]
+            if retry is None:
+                self.finish(ReminderStatus.FAILED)
+            else:
+                self.next_try_at = retry
+                self.finish(ReminderStatus.DUE)
+            return self.status
+        self.sent_at = now
+        self.error = ""
+        self.finish(ReminderStatus.SENT)
+        return self.status
+
+    def push(self):
+        """Push to each of the person's phones; how many took it."""
+        if not settings.CRAMPLOG_VAPID_PRIVATE_KEY:
+            return 0
+        message = reminders.push_message(self)
+        pushed = 0
+        for subscription in PushSubscription.objects.filter(user_id=self.user_id):
+            try:
+                push.send(subscription, message)
+            except push.Gone:
+                subscription.delete()
+            except (WebPushException, OSError) as error:
+                logger.warning("reminder %s not pushed to a phone: %r", self.pk, error)
+            else:
+                pushed += 1
+        if pushed:
+            self.sent_at = timezone.now()
+        return pushed
+
+    def finish(self, status):
+        self.status = status
+        self.save(update_fields=["status", "next_try_at", "sent_at", "error"])
+
+
+class PushSubscription(models.Model):
+    """A phone's browser that agreed to show this person's reminders (the Push API)."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.CASCADE, related_name="push_subscriptions"
+    )
+    endpoint = models.URLField(max_length=1000, unique=True)
+    p256dh = models.CharField(max_length=200)
+    auth = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return f"Push subscription {self.pk} of user {self.user_id}"

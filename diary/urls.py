@@ -76,4 +76,12 @@ urlpatterns = [
     path("diary/<episode:pk>/undo/", views.episode_undo, name="episode_undo"),
     path("diary/<episode:pk>/edit/", views.episode_update, name="episode_update"),
     path("diary/<episode:pk>/delete/", views.episode_delete, name="episode_delete"),
+    # Linked from reminder mail: their addresses are in messages already sent.
+    path("reminders/confirm/<str:token>/", views.reminder_confirm, name="reminder_confirm"),
+    path(
+        "reminders/unsubscribe/<str:token>/",
+        views.reminder_unsubscribe,
+        name="reminder_unsubscribe",
+    ),
+    path("reminders/push/", views.push_subscribe, name="push_subscribe"),
 ]

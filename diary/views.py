@@ -11,6 +11,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
+from django.core import signing
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -31,9 +32,22 @@ from django.utils.formats import date_format
 from django.utils.http import content_disposition_header, url_has_allowed_host_and_scheme
 from django.utils.translation import ngettext
 from django.views import csrf
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
 
-from . import advice, csvio, experiments, limits, nights, passkeys, patterns, stats, taps
+from . import (
+    advice,
+    csvio,
+    experiments,
+    limits,
+    nights,
+    passkeys,
+    patterns,
+    push,
+    reminders,
+    stats,
+    taps,
+)
 from .forms import (
     AuthenticatorAppForm,
     CheckInForm,
@@ -49,6 +63,7 @@ from .forms import (
     PasskeyForm,
     PasswordResetForm,
     ProfileForm,
+    PushSubscriptionForm,
     QuickLogForm,
     ReportForm,
     SecondStepForm,
@@ -65,7 +80,9 @@ from .models import (
     Passkey,
     PendingImport,
     Profile,
+    PushSubscription,
     RecoveryCode,
+    ReminderKind,
     ShareLink,
 )
 from .vocabulary import (
@@ -471,10 +488,32 @@ def signup(request):
 def profile(request):
     form = ProfileForm(request.POST or None, instance=Profile.objects.for_user(request.user))
     if form.is_valid():
-        form.save()
+        confirm = form.needs_confirmation()
+        if confirm and not limits.take(limits.CONFIRMATIONS, f"account {request.user.pk}"):
+            form.add_error(
+                "reminder_email",
+                "We have sent enough confirmation links for this hour. Try again later.",
+            )
+            return render(
+                request,
+                "diary/profile_form.html",
+                {"form": form, "push_key": push.application_server_key()},
+            )
+        profile = form.save()
         messages.success(request, "Your profile is saved.")
+        if confirm:
+            reminders.confirmation_email(profile, request.build_absolute_uri("/")[:-1]).send()
+            messages.info(
+                request,
+                f"We sent a link to {profile.reminder_email}: open it to confirm the address. "
+                "No reminder goes to it until then.",
+            )
         return redirect("profile")
-    return render(request, "diary/profile_form.html", {"form": form})
+    return render(
+        request,
+        "diary/profile_form.html",
+        {"form": form, "push_key": push.application_server_key()},
+    )
 
 
 @login_not_required
@@ -1417,7 +1456,13 @@ def service_worker(request):
         "// cramplog's service worker; diary.views.service_worker writes these lines.",
         f"const OFFLINE_FILES = {json.dumps([static(name) for name in OFFLINE_FILES])};",
         f"const OFFLINE_PAGE = {json.dumps(reverse('offline'))};",
-        f"importScripts({json.dumps(static('js/taps.js'))}, {json.dumps(static('js/worker.js'))});",
+        # push-worker.js shows the reminders' notifications (issue 19).
+        "importScripts({});".format(
+            ", ".join(
+                json.dumps(static(name))
+                for name in ("js/taps.js", "js/worker.js", "js/push-worker.js")
+            )
+        ),
     ]
     return HttpResponse(
         "\n".join(lines) + "\n",
@@ -1583,3 +1628,69 @@ def experiment_report(request, pk):
     else:
         messages.success(request, "Its result is no longer in your doctor’s report.")
     return redirect(experiment)
+
+
+@login_not_required
+def reminder_confirm(request, token):
+    """The link in the confirmation mail: a page with a button, which confirms the address.
+
+    Opening the link changes nothing, so a mail scanner that follows links confirms nothing.
+    """
+    try:
+        user_id, address = reminders.read_confirmation(token)
+    except signing.SignatureExpired:
+        return render(request, "diary/reminder_confirm.html", {"expired": True}, status=400)
+    except signing.BadSignature as error:
+        raise Http404("No such link.") from error
+    profile = Profile.objects.filter(user_id=user_id, reminder_email=address).first()
+    if profile is None:
+        return render(request, "diary/reminder_confirm.html", {"replaced": True}, status=400)
+    if request.method == "POST" and not profile.reminder_email_confirmed:
+        profile.reminder_email_confirmed = True
+        profile.save(update_fields=["reminder_email_confirmed"])
+    return render(request, "diary/reminder_confirm.html", {"profile": profile})
+
+
+# RFC 8058: the mail provider POSTs "List-Unsubscribe=One-Click" with no session and no CSRF
+# token; the signed token in the address is what proves the request came from the message.
+@csrf_exempt
+@login_not_required
+def reminder_unsubscribe(request, token):
+    """GET asks to confirm and changes nothing; POST turns that reminder off."""
+    try:
+        user_id, kind = reminders.read_unsubscribe(token)
+    except signing.BadSignature as error:
+        raise Http404("No such link.") from error
+    profile = Profile.objects.filter(user_id=user_id).first()
+    if profile is None or kind not in ReminderKind.values:
+        raise Http404("No such link.")
+    done = request.method == "POST"
+    if done and profile.reminder_at(kind) is not None:
+        profile.turn_off_reminder(kind)
+    return render(
+        request,
+        "diary/reminder_unsubscribe.html",
+        {"kind": ReminderKind(kind).label.lower(), "done": done, "token": token},
+    )
+
+
+@require_POST
+def push_subscribe(request):
+    """Keep the installed app's push subscription (JSON, as PushSubscription.toJSON() gives).
+
+    An endpoint belongs to one browser: subscribed again by whoever is signed in there now,
+    it becomes theirs.
+    """
+    try:
+        data = json.loads(request.body)
+        fields = {"endpoint": data["endpoint"], **data["keys"]}
+    except (ValueError, KeyError, TypeError):
+        return JsonResponse({"errors": {"__all__": ["Send the subscription as JSON."]}}, status=400)
+    form = PushSubscriptionForm(fields)
+    if not form.is_valid():
+        return JsonResponse({"errors": form.errors}, status=400)
+    endpoint = form.cleaned_data.pop("endpoint")
+    PushSubscription.objects.update_or_create(
+        endpoint=endpoint, defaults={"user": request.user, **form.cleaned_data}
+    )
+    return JsonResponse({"subscribed": True}, status=201)

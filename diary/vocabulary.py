@@ -157,6 +157,26 @@ class Relief(models.TextChoices):
     NONE = "none", "Nothing"
 
 
+class Weekday(models.TextChoices):
+    """In the order of date.weekday(), Monday first."""
+
+    MON = "mon", "Monday"
+    TUE = "tue", "Tuesday"
+    WED = "wed", "Wednesday"
+    THU = "thu", "Thursday"
+    FRI = "fri", "Friday"
+    SAT = "sat", "Saturday"
+    SUN = "sun", "Sunday"
+
+
+def weekday_of(day):
+    return Weekday.values[day.weekday()]
+
+
+# Reminders can be paused for up to a year; longer is better done by turning them off.
+MAX_PAUSE_DAYS = 365
+
+
 class Helped(models.TextChoices):
     YES = "yes", "Yes"
     PARTLY = "partly", "Partly"

@@ -17,7 +17,7 @@ from django.core.management.color import no_style
 from django.db import connection, connections, transaction
 from django.db.models.signals import post_migrate
 
-from diary import advice
+from diary import advice, push
 
 from .editing import make_staff
 from .factories import (
@@ -49,6 +49,8 @@ def pytest_configure(config):
     settings.WHITENOISE_USE_FINDERS = True
     settings.WHITENOISE_AUTOREFRESH = True
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # A web push key, so the profile page offers notifications in every page check.
+    settings.CRAMPLOG_VAPID_PRIVATE_KEY = push.new_private_key()
 
 
 class KeptRows:

@@ -9,11 +9,13 @@ import importlib
 import time
 from datetime import timedelta
 
+import time_machine
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
 from django.test import Client, override_settings
 from django.utils import timezone
 
+from diary import reminders
 from diary.models import (
     AuthenticatorApp,
     CheckIn,
@@ -182,8 +184,8 @@ SHARE_TOKEN = "sitepages-share-token-made-for-the-page-checks"
 
 
 def build_site(owner):
-    """Fill the owner's diary and share two months of it; returns the newest episode. The
-    knowledge base is loaded already."""
+    """Fill the owner's diary, share two months of it and ask for reminders to an address
+    waiting for its link; returns the newest episode. The knowledge base is loaded already."""
     newest = make_diary(owner)[-1]
     today = timezone.localdate()
     ShareLink.objects.create(
@@ -195,7 +197,22 @@ def build_site(owner):
         full_notes=True,
         expires_at=timezone.now() + timedelta(days=7),
     )
+    Profile.objects.filter(user=owner).update(
+        checkin_reminder_at="07:30",
+        stretch_reminder_at="21:45",
+        reminder_email=f"{owner.username}@mail.example",
+        quiet_days=["sun"],
+    )
     return newest
+
+
+def reminder_pages(owner):
+    """The confirmation and unsubscribe links' pages, which need no sign-in."""
+    profile = Profile.objects.get(user=owner)
+    return [
+        f"/reminders/confirm/{reminders.confirmation_token(profile)}/",
+        f"/reminders/unsubscribe/{reminders.unsubscribe_token(owner.pk, 'stretch')}/",
+    ]
 
 
 def add_sign_in_methods(user):
@@ -257,6 +274,7 @@ def signed_in_pages(episode):
         "/accounts/password_change/",
         "/accounts/password_change/done/",
         "/accounts/delete/",
+        *reminder_pages(episode.user),
         *security_pages(episode.user),
         *knowledge_pages(),
     ]
@@ -345,15 +363,36 @@ def refusal_pages(owner, episode):
         {"unlogged_cramps": "51", "sleep_disturbance": "11", "factors": ["dancing"]},
     )
     future_night = owner_client.get(f"/diary/checkin/{night + timedelta(days=2)}/")
+    reminder_errors = owner_client.post(
+        "/accounts/profile/",
+        {
+            "time_zone": "Europe/Berlin",
+            "fluid_unit": "ml",
+            "checkin_reminder_at": "7.30",
+            "reminder_email": "not an address",
+            "pause_days": "400",
+        },
+    )
+    profile = Profile.objects.get(user=owner)
+    stale_link = visitor.get(f"/reminders/confirm/{stale_confirmation_token(profile)}/")
     statuses = [r.status_code for r in (too_large, too_many, stale_tab, checkin_errors)]
-    assert [*statuses, future_night.status_code] == [413, 429, 200, 200, 400]
+    statuses += [r.status_code for r in (future_night, reminder_errors, stale_link)]
+    assert statuses == [413, 429, 200, 200, 400, 200, 400]
     return [
         ("413", too_large),
         ("429", too_many),
         ("two-tabs", stale_tab),
         ("checkin-errors", checkin_errors),
         ("future-night", future_night),
+        ("reminder-errors", reminder_errors),
+        ("stale-confirmation", stale_link),
     ]
+
+
+def stale_confirmation_token(profile):
+    """A confirmation link that has outlived its days."""
+    with time_machine.travel(timezone.now() - reminders.CONFIRMATION_MAX_AGE - timedelta(hours=1)):
+        return reminders.confirmation_token(profile)
 
 
 def signed_in_client(user):

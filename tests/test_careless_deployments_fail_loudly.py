@@ -53,6 +53,24 @@ def test_the_deploy_check_passes_with_an_smtp_server(tmp_path):
     assert "cramplog.E001" not in result.stdout + result.stderr
 
 
+def test_the_deploy_check_warns_when_reminders_would_link_to_this_machine(tmp_path):
+    env = production_env(tmp_path)
+    del env["CRAMPLOG_BASE_URL"]
+
+    result = deploy_check(env)
+
+    assert "cramplog.W001" in result.stderr
+    assert "Set CRAMPLOG_BASE_URL" in result.stderr
+
+
+@pytest.mark.parametrize("value", ["example.org", "ftp://example.org", "https://x.org/?a=1"])
+def test_a_base_url_that_is_not_an_address_stops_the_app(tmp_path, value):
+    result = deploy_check(production_env(tmp_path, CRAMPLOG_BASE_URL=value))
+
+    assert result.returncode == 1
+    assert f"CRAMPLOG_BASE_URL={value!r}" in result.stderr
+
+
 # Files
 
 

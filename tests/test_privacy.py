@@ -1,5 +1,5 @@
 import json
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 from axes.models import AccessAttempt, AccessLog
@@ -95,6 +95,7 @@ STRANGER_POSTS = {
     "accounts/security/two-step/on/": 302,
     "accounts/security/two-step/off/": 200,  # it is off already
     "accounts/security/recovery-codes/": 302,
+    "reminders/push/": 400,  # a form's fields, not a push subscription
 }
 
 
@@ -167,6 +168,8 @@ def test_the_export_is_a_json_file_with_the_profile_and_every_episode(owner_clie
     profile = owner.profile
     profile.birth_year = 1960
     profile.conditions = ["diabetes"]
+    profile.checkin_reminder_at = time(7, 30)
+    profile.reminder_email = "owner@mail.example"
     profile.save()
     first = EpisodeFactory(user=owner, notes="first", triggers=["cold"], relief=["stretch"])
     second = EpisodeFactory(
@@ -193,6 +196,12 @@ def test_the_export_is_a_json_file_with_the_profile_and_every_episode(owner_clie
         "pregnant": False,
         "theme": "auto",
         "two_step": False,
+        "checkin_reminder_at": "07:30:00",
+        "stretch_reminder_at": None,
+        "reminder_email": "owner@mail.example",
+        "reminder_email_confirmed": False,
+        "quiet_days": [],
+        "reminders_paused_until": None,
     }
     assert [e["id"] for e in data["episodes"]] == [second.pk, first.pk]
     exported = data["episodes"][1]

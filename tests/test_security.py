@@ -41,6 +41,7 @@ def production_env(tmp_path, **extra):
         DJANGO_HTTPS="1",
         CRAMPLOG_VAR_DIR=str(tmp_path),
         EMAIL_HOST="smtp.example.org",
+        CRAMPLOG_BASE_URL="https://example.org",
     )
     env.update(extra)
     return env

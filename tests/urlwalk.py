@@ -55,6 +55,9 @@ PUBLIC_NAMES = {
     "web_manifest",
     "service_worker",
     "offline",
+    # The links in reminder mail: the signed token in them is the proof, not a sign-in.
+    "reminder_confirm",
+    "reminder_unsubscribe",
 }
 PUBLIC_NAMESPACES = {"knowledge"}
 # The admin is for staff only; test_privacy checks it on its own.
@@ -72,6 +75,7 @@ POST_ONLY = {
     "accounts/security/passkeys/add/",
     "accounts/security/two-step/on/",
     "accounts/security/recovery-codes/",
+    "reminders/push/",
 }
 # Personal URLs whose GET answers otherwise for someone signed in a while ago who has set up
 # no passkey or app: the app's set-up asks them to confirm it is them first, there is no app
@@ -97,7 +101,11 @@ def walk(patterns, prefix="", namespace=None):
 def personal_routes():
     routes = []
     for route, name, namespace, pattern in walk(get_resolver().url_patterns):
-        if namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES or name in PUBLIC_NAMES | STAFF_NAMES:
+        full_name = f"{namespace}:{name}" if namespace else name
+        if (
+            namespace in PUBLIC_NAMESPACES | STAFF_NAMESPACES
+            or full_name in PUBLIC_NAMES | STAFF_NAMES
+        ):
             continue
         # Only path() routes can be filled in; a re_path() here would need handling.
         assert hasattr(pattern, "converters"), f"cannot fill in the regex route {route}"
