@@ -52,6 +52,8 @@ from .vocabulary import (
     Location,
     Medication,
     Relief,
+    ReminderKind,
+    ReminderStatus,
     Symptom,
     Theme,
     Trigger,
@@ -1209,19 +1211,6 @@ class RecoveryCode(models.Model):
 
     def __str__(self):
         return f"Recovery code of {self.user}"
-
-
-class ReminderKind(models.TextChoices):
-    CHECKIN = "checkin", "Morning check-in"
-    STRETCH = "stretch", "Evening stretch"
-
-
-class ReminderStatus(models.TextChoices):
-    DUE = "due", "Due"
-    SENDING = "sending", "Being sent"
-    SENT = "sent", "Sent"
-    SKIPPED = "skipped", "Not needed"
-    FAILED = "failed", "Given up"
 
 
 class ReminderQuerySet(models.QuerySet):

@@ -82,7 +82,6 @@ from .models import (
     Profile,
     PushSubscription,
     RecoveryCode,
-    ReminderKind,
     ShareLink,
 )
 from .vocabulary import (
@@ -93,6 +92,7 @@ from .vocabulary import (
     UNDO_WINDOW,
     Factor,
     Location,
+    ReminderKind,
     last_night,
     night,
     night_under_way,

@@ -235,3 +235,16 @@ def night_under_way(local_now):
 def last_night(today):
     """The night that ended this morning, or is ending: the one a morning check-in is about."""
     return today - timedelta(days=1)
+
+
+class ReminderKind(models.TextChoices):
+    CHECKIN = "checkin", "Morning check-in"
+    STRETCH = "stretch", "Evening stretch"
+
+
+class ReminderStatus(models.TextChoices):
+    DUE = "due", "Due"
+    SENDING = "sending", "Being sent"
+    SENT = "sent", "Sent"
+    SKIPPED = "skipped", "Not needed"
+    FAILED = "failed", "Given up"
