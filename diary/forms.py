@@ -250,6 +250,7 @@ class ProfileForm(forms.ModelForm):
                 "conditions",
                 "medications",
                 "pregnant",
+                "theme",
             ),
             Fieldset(
                 "Reminders",
