@@ -79,7 +79,10 @@ def test_the_service_worker_is_served_from_the_root_as_a_script_that_names_its_f
     assert 'const OFFLINE_PAGE = "/offline/";' in script
     for name in ("css/app.css", "js/app.js", "js/taps.js", "bootstrap/css/bootstrap.min.css"):
         assert f'"/static/{name}"' in script
-    assert 'importScripts("/static/js/taps.js", "/static/js/worker.js");' in script
+    assert (
+        'importScripts("/static/js/taps.js", "/static/js/worker.js", "/static/js/push-worker.js");'
+        in script
+    )
     for name in ("js/taps.js", "js/worker.js", "js/theme.js"):
         assert (STATIC / name).is_file()
 
