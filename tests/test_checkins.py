@@ -140,6 +140,17 @@ def test_the_page_lists_the_cramps_logged_in_the_night_window_with_links(
     assert "No other cramps, nothing special" in html
 
 
+def test_a_tapped_cramp_in_the_night_says_its_pain_was_not_given(owner_client, owner, morning):
+    EpisodeFactory(user=owner, started_at=at(D, 23), intensity=None, duration_seconds=None)
+    EpisodeFactory(user=owner, started_at=at(D, 23, 30), intensity=7)
+
+    html = owner_client.get(f"/diary/checkin/{D}/").content.decode()
+
+    assert "pain not given" in html
+    assert "pain 7/10" in html
+    assert "None" not in html
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
