@@ -237,18 +237,23 @@ async function setUpOffline() {
   if (!("serviceWorker" in navigator)) {
     return;
   }
-  const controlled = Boolean(navigator.serviceWorker.controller);
   navigator.serviceWorker.addEventListener("message", (event) => {
     if (event.data && event.data.type === "taps-sent") {
       report(event.data.results);
     }
   });
   const registration = await navigator.serviceWorker.register("/sw.js").catch(() => null);
-  if (registration && !controlled && OWNER && document.querySelector(".quick-log")) {
-    // This page came before the worker: ask it to keep the home page for next time.
+  if (registration && OWNER && document.querySelector(".quick-log") && !(await ownHomeKept())) {
+    // This page came before the worker, or while it was taking over and so past it: ask the
+    // worker to keep the home page for next time.
     const ready = await navigator.serviceWorker.ready;
     ready.active.postMessage("keep-home");
   }
+}
+
+async function ownHomeKept() {
+  const kept = Taps && (await caches.match(Taps.HOME, { cacheName: Taps.PAGES }));
+  return Boolean(kept) && (await Taps.pageOwner(kept)) === OWNER;
 }
 
 // Signing out starts forgetting at once; the signed-out page it leads to finishes the job,

@@ -79,7 +79,8 @@ def wait_for_offline_home(page):
         # machine) is installed again on the next page load, as on a phone opened again.
         page.reload()
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
-    page.wait_for_function(
+    until(
+        page,
         """async () => {
             const taps = window.CramplogTaps;
             const kept = await (await caches.open(taps.PAGES)).match(taps.HOME);
@@ -87,8 +88,17 @@ def wait_for_offline_home(page):
             // The same test the worker makes offline: the kept page is this account's.
             return Boolean(kept && owner) && owner === document.body.dataset.owner
                 && (await taps.pageOwner(kept)) === owner;
-        }"""
+        }""",
     )
+
+
+def until(page, script, timeout=30):
+    """Evaluate an async script until it answers true. wait_for_function cannot do this: it
+    takes the promise an async function returns for a true answer and stops at once."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(script):
+        assert time.monotonic() < deadline, f"Still false after {timeout} s: {script}"
+        page.wait_for_timeout(100)
 
 
 def queued(page):
@@ -134,7 +144,7 @@ def test_a_tap_on_a_page_left_open_after_the_session_ended_is_saved_after_signin
     )
     expect(phone.get_by_role("heading", level=1)).to_have_text("Logged: left foot, heel")
     # The copy in the phone's queue is sent too, and saves nothing new.
-    phone.wait_for_function("async () => (await window.CramplogTaps.all()).length === 0")
+    until(phone, "async () => (await window.CramplogTaps.all()).length === 0")
     assert count_settles(ana, 1)
     assert timezone.now() - episode.started_at < timedelta(minutes=2)
 
@@ -252,7 +262,7 @@ def test_offline_two_taps_in_the_same_minute_are_two_cramps_at_their_own_times(p
     # Taps closer together than two seconds are one tap; these are two cramps.
     phone.wait_for_timeout(2500)
     tap_cramp(phone, "Left", "Toes")
-    phone.wait_for_function("async () => (await window.CramplogTaps.all()).length === 2")
+    until(phone, "async () => (await window.CramplogTaps.all()).length === 2")
 
     phone.context.set_offline(False)
 
@@ -335,7 +345,7 @@ def test_a_tap_kept_for_one_account_is_never_sent_as_another(phone, ana):
     phone.context.clear_cookies()
     phone.goto("/accounts/login/")
     log_in(phone, "ana")
-    phone.wait_for_function("async () => (await window.CramplogTaps.all()).length === 0")
+    until(phone, "async () => (await window.CramplogTaps.all()).length === 0")
     assert count_settles(ana, 1)
 
 
