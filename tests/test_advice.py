@@ -210,8 +210,9 @@ def test_relief_tips_come_first_just_after_a_cramp_and_prevention_tips_later(
     fresh = EpisodeFactory(
         user=owner, started_at=timezone.now() - timedelta(minutes=10), triggers=["cold"]
     )
+    # The same time of day: an hour apart, one can be a night cramp and the other not.
     old = EpisodeFactory(
-        user=owner, started_at=timezone.now() - timedelta(days=3), triggers=["cold"]
+        user=owner, started_at=fresh.started_at - timedelta(days=3), triggers=["cold"]
     )
     kinds = dict(Tip.objects.values_list("slug", "kind"))
 
