@@ -320,10 +320,30 @@ class Profile(models.Model):
         return f"{amount:,} ml"
 
 
-class EpisodeQuerySet(models.QuerySet):
+class DiaryQuerySet(models.QuerySet):
+    """What episodes and check-ins share: an owner, and a fingerprint of their changes."""
+
     def owned_by(self, user):
         return self.filter(user=user)
 
+    def fingerprint(self):
+        """(how many, latest change): it moves whenever a row here is added, edited or deleted.
+
+        Saves and bulk_create both set updated_at, and a deletion lowers the count unless an
+        addition, with a newer updated_at, makes up for it. Read in one aggregate query, it
+        keys kept pages (diary.views.kept_content) without a stamp that every write path
+        would have to remember to move.
+        """
+        found = self.aggregate(count=models.Count("pk"), changed=models.Max("updated_at"))
+        return found["count"], found["changed"]
+
+    def update(self, **kwargs):
+        # A bulk change skips save(): it moves updated_at here so that fingerprint() sees it.
+        kwargs.setdefault("updated_at", timezone.now())
+        return super().update(**kwargs)
+
+
+class EpisodeQuerySet(DiaryQuerySet):
     def in_month(self, year, month):
         return self.between(*patterns.month_bounds(year, month))
 
@@ -591,10 +611,7 @@ def check_night(night, zone):
         )
 
 
-class CheckInQuerySet(models.QuerySet):
-    def owned_by(self, user):
-        return self.filter(user=user)
-
+class CheckInQuerySet(DiaryQuerySet):
     def between(self, first=None, last=None):
         """Check-ins for the nights from first to last, both included; None is open."""
         if first is not None:

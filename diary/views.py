@@ -1,4 +1,5 @@
 import functools
+import hashlib
 import json
 import secrets
 import time
@@ -12,6 +13,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.auth.views import redirect_to_login
 from django.core import signing
+from django.core.cache import cache
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
@@ -34,6 +36,8 @@ from django.utils.translation import ngettext
 from django.views import csrf
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST, require_safe
+
+from knowledge.models import ContentVersion
 
 from . import (
     advice,
@@ -99,6 +103,8 @@ from .vocabulary import (
 )
 
 EPISODES_PER_PAGE = 25
+# A kept month or year page (kept_content) is keyed by the hour, so it lives no longer.
+KEPT_PAGE_SECONDS = 60 * 60
 # A full log kept while signed out that no longer passes the form waits here to be corrected.
 UNSAVED_FORM = "unsaved_episode_form"
 # The logging forms, whose taps are kept through an expired session or a replaced CSRF token.
@@ -713,41 +719,78 @@ def month(request, year, month):
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404("No such month.")
     start, end = patterns.month_bounds(year, month)
+    prev_start, _prev_end = patterns.previous_stretch(year, month, timezone.localdate())
+    changes = (
+        Episode.objects.owned_by(request.user).between(prev_start, end).fingerprint(),
+        CheckIn.objects.owned_by(request.user).between(prev_start, end).fingerprint(),
+    )
+    content = kept_content(
+        request, ("month", year, month), changes, lambda: month_content(request.user, year, month)
+    )
+    return render(request, "diary/month.html", {"start": start, "content": content})
+
+
+def month_content(user, year, month):
+    start, end = patterns.month_bounds(year, month)
     today = timezone.localdate()
     prev_start, prev_end = patterns.previous_stretch(year, month, today)
-    episodes = list(
-        Episode.objects.owned_by(request.user).between(prev_start, end).order_by("started_at")
-    )
+    episodes = list(Episode.objects.owned_by(user).between(prev_start, end).order_by("started_at"))
     current = [episode for episode in episodes if episode.local_date >= start]
     previous = [episode for episode in episodes if episode.local_date <= prev_end]
-    month_nights, previous_nights = month_summaries(request.user, start, end, prev_start, today)
+    month_nights, previous_nights = month_summaries(user, start, end, prev_start, today)
     figures = patterns.figures(current, night())
     figures["totals"]["cramp_free_nights"] = month_nights.cramp_free
     previous_totals = {**patterns.totals(previous), "cramp_free_nights": previous_nights.cramp_free}
     figures["changes"] = patterns.compare(figures["totals"], previous_totals)
-    profile = Profile.objects.for_user(request.user)
-    return render(
-        request,
-        "diary/month.html",
-        {
-            "start": start,
-            "end": end,
-            "previous_month": prev_start,
-            "previous_end": prev_end,
-            "previous_cut": prev_end < patterns.month_bounds(prev_start.year, prev_start.month)[1],
-            "previous_link": month_or_none(prev_start.year, prev_start.month),
-            "next_month": month_or_none(*patterns.shift_month(year, month, 1), today),
-            "is_future": start > today,
-            "figures": figures,
-            "nights": month_nights,
-            "previous_nights": previous_nights,
-            "advice": advice.for_period(current, start, end, today, profile),
-            "profile": profile,
-            "low_fluid_ml": patterns.LOW_FLUID_ML,
-            "calendar": patterns.month_calendar(current, year, month),
-            "weekday_names": patterns.WEEKDAYS,
-        },
+    profile = Profile.objects.for_user(user)
+    return "diary/month_content.html", {
+        "start": start,
+        "end": end,
+        "previous_month": prev_start,
+        "previous_end": prev_end,
+        "previous_cut": prev_end < patterns.month_bounds(prev_start.year, prev_start.month)[1],
+        "previous_link": month_or_none(prev_start.year, prev_start.month),
+        "next_month": month_or_none(*patterns.shift_month(year, month, 1), today),
+        "is_future": start > today,
+        "figures": figures,
+        "nights": month_nights,
+        "previous_nights": previous_nights,
+        "advice": advice.for_period(current, start, end, today, profile),
+        "profile": profile,
+        "low_fluid_ml": patterns.LOW_FLUID_ML,
+        "calendar": patterns.month_calendar(current, year, month),
+        "weekday_names": patterns.WEEKDAYS,
+    }
+
+
+def kept_content(request, name, changes, build):
+    """The rendered content of one of the person's pages, kept in the cache while nothing it
+    shows has changed: their rows (`changes`, fingerprints), their profile, the advice, and
+    the day and hour in their time zone, which decide the night under way and what is "so
+    far". `build` gives the template and context when it has to be rendered again.
+
+    The account's creation time is in the key because SQLite can give a deleted account's id
+    to the next one. What is kept is the page's content block, never a form's CSRF token.
+    """
+    user = request.user
+    profile = Profile.objects.for_user(user)
+    key_parts = (
+        name,
+        user.pk,
+        user.date_joined,
+        [getattr(profile, field.attname) for field in Profile._meta.concrete_fields],
+        ContentVersion.current(),
+        timezone.get_current_timezone_name(),
+        timezone.localtime().strftime("%Y-%m-%d %H"),
+        changes,
     )
+    key = "diary-page:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
+    content = cache.get(key)
+    if content is None:
+        template, context = build()
+        content = render_to_string(template, context, request)
+        cache.set(key, content, KEPT_PAGE_SECONDS)
+    return content
 
 
 def month_summaries(user, start, end, prev_start, today):
@@ -768,7 +811,23 @@ def month_summaries(user, start, end, prev_start, today):
 def year(request, year):
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Http404("No such year.")
-    episodes = Episode.objects.owned_by(request.user)
+    form = YearCompareForm(request.GET or None)
+    if form.is_bound:
+        content = render_to_string(*year_content(request.user, year, form), request)
+    else:
+        first, last = date(year, 1, 1), date(year, 12, 31)
+        changes = (
+            Episode.objects.owned_by(request.user).between(first, last).fingerprint(),
+            CheckIn.objects.owned_by(request.user).between(first, last).fingerprint(),
+        )
+        content = kept_content(
+            request, ("year", year), changes, lambda: year_content(request.user, year, form)
+        )
+    return render(request, "diary/year.html", {"year": year, "content": content})
+
+
+def year_content(user, year, form):
+    episodes = Episode.objects.owned_by(user)
     day_rows = (
         episodes.between(date(year, 1, 1), date(year, 12, 31))
         .values("local_date")
@@ -782,31 +841,26 @@ def year(request, year):
         first,
         last,
         episodes.per_night(first, last),
-        CheckIn.objects.owned_by(request.user).between(first, last).rows(),
+        CheckIn.objects.owned_by(user).between(first, last).rows(),
     )
     for row in months:
         row["nights"] = nights.summary([n for n in every if n.night.month == row["month"].month])
-    form = YearCompareForm(request.GET or None)
     comparison = None
     if form.is_valid():
         comparison = episodes.compare_around(form.cleaned_data["since"], timezone.localdate())
-    return render(
-        request,
-        "diary/year.html",
-        {
-            "year": year,
-            "previous_year": year - 1 if year > FIRST_YEAR else None,
-            "next_year": year + 1 if year < min(LAST_YEAR, timezone.localdate().year) else None,
-            "months": months,
-            "month_bars": patterns.bars(
-                [(row["month"].strftime("%b"), row["episodes"]) for row in months]
-            ),
-            "total": sum(row["episodes"] for row in months),
-            "nights": nights.summary(every),
-            "form": form,
-            "comparison": comparison,
-        },
-    )
+    return "diary/year_content.html", {
+        "year": year,
+        "previous_year": year - 1 if year > FIRST_YEAR else None,
+        "next_year": year + 1 if year < min(LAST_YEAR, timezone.localdate().year) else None,
+        "months": months,
+        "month_bars": patterns.bars(
+            [(row["month"].strftime("%b"), row["episodes"]) for row in months]
+        ),
+        "total": sum(row["episodes"] for row in months),
+        "nights": nights.summary(every),
+        "form": form,
+        "comparison": comparison,
+    }
 
 
 def report(request):

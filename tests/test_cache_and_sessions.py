@@ -5,6 +5,7 @@ CRAMPLOG_REQUIRE_REDIS=1 so that they cannot be skipped there.
 """
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -18,10 +19,12 @@ from django.core.cache import caches
 from django.db import connection
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from tests.factories import PASSWORD, UserFactory
+from tests.factories import PASSWORD, EpisodeFactory, UserFactory
 from tests.test_settings import python, run_python
 
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 CACHE_SETTINGS = """
 from django.conf import settings
 print(settings.CACHES["default"]["BACKEND"], settings.SESSION_ENGINE)
@@ -160,3 +163,21 @@ def test_with_redis_a_page_reads_the_session_without_a_query(redis_url):
         in_redis = queries_for_the_diary(client)
 
     assert in_redis == in_the_database - 1
+
+
+@pytest.mark.django_db
+def test_a_month_page_kept_in_redis_comes_back_as_the_same_page(client, redis_sessions):
+    user = sign_in(client)
+    EpisodeFactory(user=user)
+    today = timezone.localdate()
+    url = f"/diary/{today:%Y}/{today:%m}/"
+
+    with CaptureQueriesContext(connection) as first_queries:
+        first = client.get(url).content.decode()
+    with CaptureQueriesContext(connection) as again_queries:
+        again = client.get(url).content.decode()
+
+    assert len(again_queries) < len(first_queries)
+    # Kept as markup, not turned into escaped text on the way through Redis.
+    assert '<table class="table table-borderless calendar">' in again
+    assert CSRF.sub("", again) == CSRF.sub("", first)

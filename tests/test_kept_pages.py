@@ -1,0 +1,210 @@
+"""A person's month and year pages are kept rendered and shown again while nothing on them has
+changed (diary.views.kept_content): the same page from fewer queries, never a stale or
+another person's one."""
+
+import re
+import zoneinfo
+from datetime import date, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from diary.models import CheckIn, Episode, Profile
+from knowledge.models import Cause
+
+from .factories import EpisodeFactory, UserFactory
+from .test_csv import confirm, csv_file, upload
+
+BERLIN = zoneinfo.ZoneInfo("Europe/Berlin")
+# Mid-month, mid-morning in Berlin: the hour and the day can turn in a test without the
+# month doing so.
+NOW = datetime(2026, 3, 16, 10, 20, tzinfo=BERLIN)
+MONTH = "/diary/2026/03/"
+YEAR = "/diary/2026/"
+CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
+
+
+@pytest.fixture(autouse=True)
+def clock():
+    cache.clear()
+    # The clock runs, as it does between two requests: rows are told apart by updated_at.
+    with time_machine.travel(NOW) as traveller:
+        yield traveller
+
+
+@pytest.fixture
+def berliner(owner):
+    Profile.objects.filter(user=owner).update(time_zone="Europe/Berlin")
+    owner.refresh_from_db()
+    return owner
+
+
+def view(client, url=MONTH):
+    """The page without its CSRF token, and how many queries it took."""
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url)
+    assert response.status_code == 200
+    return CSRF.sub("", response.content.decode()), len(queries)
+
+
+def cramp(user, day, hour=3, **fields):
+    return EpisodeFactory(
+        user=user, started_at=datetime(2026, 3, day, hour, tzinfo=BERLIN), **fields
+    )
+
+
+@pytest.mark.parametrize("url", [MONTH, YEAR])
+def test_a_repeat_view_is_the_same_page_from_fewer_queries(berliner, owner_client, url):
+    cramp(berliner, 10)
+    first, first_queries = view(owner_client, url)
+
+    again, again_queries = view(owner_client, url)
+
+    assert again == first
+    assert again_queries < first_queries
+
+
+@pytest.mark.parametrize("url", [MONTH, YEAR])
+def test_a_repeat_view_costs_the_same_queries_for_any_length_of_history(
+    berliner, owner_client, url
+):
+    cramp(berliner, 10)
+    view(owner_client, url)
+    short = view(owner_client, url)[1]
+    for day in range(1, 15):
+        cramp(berliner, day)
+    view(owner_client, url)
+
+    assert view(owner_client, url)[1] == short
+
+
+def test_a_cramp_logged_edited_or_deleted_since_shows_on_the_next_view(berliner, owner_client):
+    cramp(berliner, 10, intensity=4)
+    assert 'Cramps</th><td class="text-end">1<' in view(owner_client)[0]
+
+    logged = cramp(berliner, 11, intensity=4)
+    assert 'Cramps</th><td class="text-end">2<' in view(owner_client)[0]
+
+    logged.intensity = 9
+    logged.save()
+    assert "worst pain 9/10" in view(owner_client)[0]
+
+    logged.delete()
+    page = view(owner_client)[0]
+    assert 'Cramps</th><td class="text-end">1<' in page
+    assert "worst pain 9/10" not in page
+
+
+def test_a_tap_from_the_home_page_shows_on_the_month_and_year_pages(berliner, owner_client):
+    month_before, year_before = view(owner_client)[0], view(owner_client, YEAR)[0]
+
+    response = owner_client.post("/diary/quick/", {"foot": "left", "locations": "calf"})
+
+    assert response.status_code == 302
+    assert view(owner_client)[0] != month_before
+    assert "1 cramp logged in 2026" in view(owner_client, YEAR)[0]
+    assert "1 cramp logged" not in year_before
+
+
+def test_a_bulk_change_to_the_rows_shows_on_the_next_view(berliner, owner_client):
+    cramp(berliner, 10, intensity=4)
+    view(owner_client)
+
+    Episode.objects.filter(user=berliner).update(intensity=8)
+
+    assert "worst pain 8/10" in view(owner_client)[0]
+
+
+def test_a_morning_check_in_since_shows_on_the_next_view(berliner, owner_client):
+    assert "0 of them cramp-free" not in view(owner_client)[0]
+
+    CheckIn.objects.create(user=berliner, night=date(2026, 3, 14))
+
+    assert "checked in on 1 of 15 nights, 1 of them cramp-free" in view(owner_client)[0]
+
+
+def test_an_import_since_shows_on_the_next_view(berliner, owner_client):
+    assert "No cramps logged in March 2026" in view(owner_client)[0]
+
+    preview = upload(
+        owner_client,
+        csv_file(
+            "2026-03-05T22:10:00+01:00,90,left,arch,5,1200,sleeping,cold,woke_me,stretch,yes,"
+        ),
+    )
+    confirm(owner_client, preview)
+
+    assert 'Cramps</th><td class="text-end">1<' in view(owner_client)[0]
+
+
+def test_a_change_to_the_profile_shows_on_the_next_view(berliner, owner_client):
+    cramp(berliner, 10)
+    _page, hit = view(owner_client)
+    _page, hit = view(owner_client)
+
+    Profile.objects.filter(user=berliner).update(birth_year=1950)
+
+    assert view(owner_client)[1] > hit
+
+
+def test_an_editors_change_to_the_advice_shows_on_the_next_view(knowledge, berliner, owner_client):
+    for day in (2, 5, 9):
+        cramp(berliner, day, triggers=["cold"])
+    assert "/knowledge/causes/cold-exposure/" in view(owner_client)[0]
+
+    cause = Cause.objects.get(slug="cold-exposure")
+    cause.published = False
+    cause.save()
+
+    assert "/knowledge/causes/cold-exposure/" not in view(owner_client)[0]
+
+
+def test_the_hour_turning_builds_the_page_again(berliner, owner_client, clock):
+    cramp(berliner, 10)
+    view(owner_client)
+    _page, hit = view(owner_client)
+
+    # Into the next hour, well before a kept page would expire anyway.
+    clock.shift(timedelta(minutes=50))
+
+    assert view(owner_client)[1] > hit
+
+
+def test_a_new_day_counts_the_night_that_ended_on_the_next_view(berliner, owner_client, clock):
+    clock.move_to(NOW.replace(hour=23, minute=50))
+    assert "of 15 nights" in view(owner_client)[0]
+
+    clock.shift(timedelta(minutes=20))
+
+    assert "of 16 nights" in view(owner_client)[0]
+
+
+def test_a_stranger_never_sees_the_owners_kept_page(berliner, owner_client, stranger, client):
+    cramp(berliner, 10, notes="private")
+    owners, _queries = view(owner_client)
+    owner_client.logout()
+
+    client.force_login(stranger)
+    strangers, _queries = view(client)
+
+    assert 'Cramps</th><td class="text-end">1<' in owners
+    assert "No cramps logged in March 2026" in strangers
+
+
+def test_a_new_account_that_gets_a_deleted_accounts_id_starts_empty(db, client):
+    gone = UserFactory(username="gone")
+    cramp(gone, 10)
+    client.force_login(gone)
+    assert 'Cramps</th><td class="text-end">1<' in view(client)[0]
+    gone_id = gone.pk
+    response = client.post("/accounts/delete/", {"password": "correct horse battery staple"})
+    assert response.status_code == 302
+
+    # SQLite hands out the highest id plus one, so a deleted last account's id comes back.
+    newcomer = UserFactory(pk=gone_id, username="newcomer")
+    client.force_login(newcomer)
+
+    assert "No cramps logged in March 2026" in view(client)[0]
