@@ -162,6 +162,10 @@ class Profile(models.Model):
         default=False,
         help_text="A passkey or a code from an authenticator app after the password.",
     )
+    # Moves with every change to the person's episodes and check-ins, in the transaction that
+    # makes it (DiaryQuerySet.changed), so kept pages (diary.views.kept_content) follow the
+    # order in which changes commit, whatever the clocks say.
+    diary_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ProfileManager()
 
@@ -184,6 +188,17 @@ class Profile(models.Model):
     def __str__(self):
         return f"Profile of {self.user}"
 
+    def save(self, *args, **kwargs):
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # Only diary.models.changed moves diary_version, with F() + 1: a profile saved
+            # from a copy read before a change to the diary must not set it back.
+            kwargs["update_fields"] = [
+                field.name
+                for field in self._meta.concrete_fields
+                if not field.primary_key and field.name != "diary_version"
+            ]
+        super().save(*args, **kwargs)
+
     def clean(self):
         if self.birth_year and self.birth_year > date.today().year:
             raise ValidationError({"birth_year": "The year of birth cannot be in the future."})
@@ -195,7 +210,11 @@ class Profile(models.Model):
     def to_dict(self):
         """Everything the person has given us, for the JSON export they can keep."""
         user = self.user
-        fields = [f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user"}]
+        fields = [
+            f.name
+            for f in Profile._meta.concrete_fields
+            if f.name not in {"id", "user", "diary_version"}
+        ]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
         # The token is never stored, and its hash would only let someone guess at it.
         link_fields = [
@@ -321,26 +340,56 @@ class Profile(models.Model):
 
 
 class DiaryQuerySet(models.QuerySet):
-    """What episodes and check-ins share: an owner, and a fingerprint of their changes."""
+    """What episodes and check-ins share: an owner, and a diary version that every change to
+    them moves (Profile.diary_version), in bulk as well as one by one (DiaryRow)."""
 
     def owned_by(self, user):
         return self.filter(user=user)
 
-    def fingerprint(self):
-        """(how many, latest change): it moves whenever a row here is added, edited or deleted.
-
-        Saves and bulk_create both set updated_at, and a deletion lowers the count unless an
-        addition, with a newer updated_at, makes up for it. Read in one aggregate query, it
-        keys kept pages (diary.views.kept_content) without a stamp that every write path
-        would have to remember to move.
-        """
-        found = self.aggregate(count=models.Count("pk"), changed=models.Max("updated_at"))
-        return found["count"], found["changed"]
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        with transaction.atomic():
+            created = super().bulk_create(objs, *args, **kwargs)
+            changed({obj.user_id for obj in objs})
+        return created
 
     def update(self, **kwargs):
-        # A bulk change skips save(): it moves updated_at here so that fingerprint() sees it.
-        kwargs.setdefault("updated_at", timezone.now())
-        return super().update(**kwargs)
+        with transaction.atomic():
+            users = set(self.values_list("user_id", flat=True).distinct().order_by())
+            count = super().update(**kwargs)
+            changed(users)
+        return count
+
+    def delete(self):
+        with transaction.atomic():
+            users = set(self.values_list("user_id", flat=True).distinct().order_by())
+            result = super().delete()
+            changed(users)
+        return result
+
+
+def changed(user_ids):
+    """Move these people's diary versions on, in the caller's transaction: the update locks
+    their profile rows until it commits."""
+    Profile.objects.filter(user_id__in=user_ids).update(diary_version=F("diary_version") + 1)
+
+
+class DiaryRow(models.Model):
+    """An episode or a check-in: saving or deleting one moves its owner's diary version."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            changed([self.user_id])
+
+    def delete(self, *args, **kwargs):
+        with transaction.atomic():
+            result = super().delete(*args, **kwargs)
+            changed([self.user_id])
+        return result
 
 
 class EpisodeQuerySet(DiaryQuerySet):
@@ -434,7 +483,7 @@ def _round(mean):
     return None if mean is None else round(mean, 1)
 
 
-class Episode(models.Model):
+class Episode(DiaryRow):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="episodes")
     started_at = models.DateTimeField("when it began")
     time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
@@ -651,7 +700,7 @@ class CheckInQuerySet(DiaryQuerySet):
         return nights.streak(checked.iterator(chunk_size=100), last_night)
 
 
-class CheckIn(models.Model):
+class CheckIn(DiaryRow):
     """What a person says about one night, the morning after.
 
     The night of a date runs from noon on that date to noon the next day (vocabulary.night_of):

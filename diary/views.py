@@ -718,15 +718,10 @@ def month_or_none(year, month, today=None):
 def month(request, year, month):
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404("No such month.")
-    start, end = patterns.month_bounds(year, month)
-    prev_start, _prev_end = patterns.previous_stretch(year, month, timezone.localdate())
-    changes = (
-        Episode.objects.owned_by(request.user).between(prev_start, end).fingerprint(),
-        CheckIn.objects.owned_by(request.user).between(prev_start, end).fingerprint(),
-    )
     content = kept_content(
-        request, ("month", year, month), changes, lambda: month_content(request.user, year, month)
+        request, ("month", year, month), lambda: month_content(request.user, year, month)
     )
+    start = date(year, month, 1)
     return render(request, "diary/month.html", {"start": start, "content": content})
 
 
@@ -763,14 +758,17 @@ def month_content(user, year, month):
     }
 
 
-def kept_content(request, name, changes, build):
+def kept_content(request, name, build):
     """The rendered content of one of the person's pages, kept in the cache while nothing it
-    shows has changed: their rows (`changes`, fingerprints), their profile, the advice, and
-    the day and hour in their time zone, which decide the night under way and what is "so
-    far". `build` gives the template and context when it has to be rendered again.
+    shows has changed: their profile, whose diary_version moves with every change to their
+    episodes and check-ins, the advice's version, and the day and hour in their time zone,
+    which decide the night under way and what is "so far". `build` gives the template and
+    context when it has to be rendered again.
 
-    The account's creation time is in the key because SQLite can give a deleted account's id
-    to the next one. What is kept is the page's content block, never a form's CSRF token.
+    The versions are read before the rows, so a page is never kept under a version newer
+    than what it shows. The account's creation time is in the key because SQLite can give a
+    deleted account's id to the next one. What is kept is the page's content block, never a
+    form's CSRF token.
     """
     user = request.user
     profile = Profile.objects.for_user(user)
@@ -782,7 +780,6 @@ def kept_content(request, name, changes, build):
         ContentVersion.current(),
         timezone.get_current_timezone_name(),
         timezone.localtime().strftime("%Y-%m-%d %H"),
-        changes,
     )
     key = "diary-page:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
     content = cache.get(key)
@@ -815,13 +812,8 @@ def year(request, year):
     if form.is_bound:
         content = render_to_string(*year_content(request.user, year, form), request)
     else:
-        first, last = date(year, 1, 1), date(year, 12, 31)
-        changes = (
-            Episode.objects.owned_by(request.user).between(first, last).fingerprint(),
-            CheckIn.objects.owned_by(request.user).between(first, last).fingerprint(),
-        )
         content = kept_content(
-            request, ("year", year), changes, lambda: year_content(request.user, year, form)
+            request, ("year", year), lambda: year_content(request.user, year, form)
         )
     return render(request, "diary/year.html", {"year": year, "content": content})
 
