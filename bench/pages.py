@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from urllib.parse import urlsplit
 
 WRITERS = 8
 # Who a page is measured as: the demo person it signs in as, and how the report names them.
@@ -43,7 +44,7 @@ def plan(decade_episodes):
             continue
         if page.server != "hello":
             try:
-                resolve(page.path)
+                resolve(urlsplit(page.path).path)
             except Resolver404:
                 missing.append((page.label, f"{page.path} does not resolve yet"))
                 continue

@@ -8,7 +8,7 @@ import pytest
 from bench import report
 from bench.load import Cpus, Seeded
 from bench.measure import Figures, Machine, PageResult, Run, Writers
-from bench.pages import Page
+from bench.pages import Page, plan
 
 FORTUNES = Page("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None)
 HOME = Page("home", "Home", "/", "decade")
@@ -118,3 +118,9 @@ def test_the_report_replaces_only_the_text_between_the_bench_marks(run, tmp_path
     assert text.startswith(f"# Performance\n\nBefore.\n\n{report.START_MARK}\nRun on 2026-11-21")
     assert text.endswith(f"{report.END_MARK}\n\nAfter.\n")
     assert "old table" not in text
+
+
+def test_the_plan_measures_the_last_page_of_a_long_diary_list(db):
+    pages = {page.key: page for page in plan(decade_episodes=3_645).pages}
+
+    assert pages["list_last"].path == "/diary/?page=146"
