@@ -810,6 +810,7 @@ def year(request, year):
         raise Http404("No such year.")
     form = YearCompareForm(request.GET or None)
     if form.is_bound:
+        # A comparison is asked for one date at a time: only the plain year page is kept.
         content = render_to_string(*year_content(request.user, year, form), request)
     else:
         content = kept_content(
