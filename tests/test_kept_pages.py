@@ -232,3 +232,19 @@ def test_a_new_account_that_gets_a_deleted_accounts_id_starts_empty(db, client):
     client.force_login(newcomer)
 
     assert "No cramps logged in March 2026" in view(client)[0]
+
+
+@pytest.mark.parametrize(
+    "when, url, expected",
+    [
+        (datetime(2026, 3, 1, 9, tzinfo=BERLIN), MONTH, "No cramps logged in March 2026: no night"),
+        (datetime(2026, 1, 1, 9, tzinfo=BERLIN), YEAR, "Nights: no night has ended yet;"),
+        (NOW, MONTH, "No cramps logged in March 2026: you checked in on 0 of 15 nights."),
+    ],
+)
+def test_before_any_night_has_ended_the_page_says_so_in_a_sentence(
+    berliner, owner_client, clock, when, url, expected
+):
+    clock.move_to(when)
+
+    assert expected in view(owner_client, url)[0]
