@@ -3,6 +3,7 @@ announced next to their fields, light and dark."""
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -19,6 +20,11 @@ from .test_accessibility import WCAG_21_AA, axe, describe
 pytestmark = pytest.mark.browser
 
 PHONE_390 = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+
+
+def persons_last_night(person):
+    """Last night in the person's own zone, which can be a day ahead of the server's."""
+    return last_night(timezone.localdate(timezone=ZoneInfo(person.profile.time_zone)))
 
 
 def assert_no_sideways_scroll(page):
@@ -50,13 +56,13 @@ def test_one_tap_on_the_home_page_checks_in_for_last_night(phone):
     )
     assert_no_sideways_scroll(page)
     checkin = CheckIn.objects.get(user=person)
-    assert checkin.night == last_night(timezone.localdate())
+    assert checkin.night == persons_last_night(person)
     assert checkin.unlogged_cramps == 0
 
 
 def test_refused_check_in_values_are_announced_next_to_their_fields(phone):
     page, person = phone
-    page.goto(f"/diary/checkin/{last_night(timezone.localdate())}/")
+    page.goto(f"/diary/checkin/{persons_last_night(person)}/")
 
     page.get_by_label("Other cramps that night, not logged one by one").fill("51")
     page.get_by_role("button", name="Save check-in").tap()
@@ -74,7 +80,7 @@ def test_refused_check_in_values_are_announced_next_to_their_fields(phone):
 
 def test_the_insights_page_passes_axe_with_its_chart_and_tables(phone):
     page, person = phone
-    last = last_night(timezone.localdate())
+    last = persons_last_night(person)
     CheckIn.objects.bulk_create(
         [
             CheckIn(user=person, night=last - timedelta(days=n), factors=["alcohol"])
