@@ -103,7 +103,7 @@ from .vocabulary import (
 )
 
 EPISODES_PER_PAGE = 25
-# A kept month or year page (kept_content) is keyed by the hour, so it lives no longer.
+# A kept page or figure (kept) is keyed by the hour, so it lives no longer.
 KEPT_PAGE_SECONDS = 60 * 60
 # A full log kept while signed out that no longer passes the form waits here to be corrected.
 UNSAVED_FORM = "unsaved_episode_form"
@@ -644,23 +644,22 @@ def episode_detail(request, pk):
             "episode": episode,
             "fluids": profile.format_fluids(episode.fluid_ml),
             "advice": advice.for_episode(episode, profile),
-            "own_links": own_links(request.user, episode),
+            "own_links": own_links(request, episode),
         },
     )
 
 
-def own_links(user, episode):
+def own_links(request, episode):
     """Factors of this cramp's night that the person's own check-ins link to more cramps.
 
     The factors are the cramp's triggers that a check-in can name, and the night's
     check-in's; the person's whole history is read only when there is one to look up.
     """
-    checkins = CheckIn.objects.owned_by(user)
-    checkin = checkins.filter(night=episode.night).first()
+    checkin = CheckIn.objects.owned_by(request.user).filter(night=episode.night).first()
     present = (set(episode.triggers) & set(Factor.values)) | set(checkin.factors if checkin else [])
     if not present:
         return []
-    links = factor_links(checkins, last_night(timezone.localdate()))
+    links = kept_factor_links(request)
     return [link for link in links if link.factor in present and link.verdict == stats.MORE]
 
 
@@ -758,17 +757,15 @@ def month_content(user, year, month):
     }
 
 
-def kept_content(request, name, build):
-    """The rendered content of one of the person's pages, kept in the cache while nothing it
-    shows has changed: their profile, whose diary_version moves with every change to their
-    episodes and check-ins, the advice's version, and the day and hour in their time zone,
-    which decide the night under way and what is "so far". `build` gives the template and
-    context when it has to be rendered again.
+def kept(request, name, compute):
+    """What compute() gives for one of the person's pages, kept in the cache while nothing it
+    reads has changed: `name`, their profile, whose diary_version moves with every change to
+    their episodes and check-ins, and the day and hour in their time zone, which decide the
+    night under way and what is "so far".
 
-    The versions are read before the rows, so a page is never kept under a version newer
+    The versions are read before the rows, so a value is never kept under a version newer
     than what it shows. The account's creation time is in the key because SQLite can give a
-    deleted account's id to the next one. What is kept is the page's content block, never a
-    form's CSRF token.
+    deleted account's id to the next one.
     """
     user = request.user
     profile = Profile.objects.for_user(user)
@@ -777,17 +774,26 @@ def kept_content(request, name, build):
         user.pk,
         user.date_joined,
         [getattr(profile, field.attname) for field in Profile._meta.concrete_fields],
-        ContentVersion.current(),
         timezone.get_current_timezone_name(),
         timezone.localtime().strftime("%Y-%m-%d %H"),
     )
     key = "diary-page:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
-    content = cache.get(key)
-    if content is None:
-        template, context = build()
-        content = render_to_string(template, context, request)
-        cache.set(key, content, KEPT_PAGE_SECONDS)
-    return content
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, KEPT_PAGE_SECONDS)
+    return value
+
+
+def kept_content(request, name, build):
+    """The rendered content block of a page, kept (see kept) while the advice's version is
+    the same too; never a form's CSRF token. `build` gives the template and context when it
+    has to be rendered again."""
+    return kept(
+        request,
+        (name, ContentVersion.current()),
+        lambda: render_to_string(*build(), request),
+    )
 
 
 def month_summaries(user, start, end, prev_start, today):
@@ -1383,9 +1389,16 @@ def checkin(request, night):
     )
 
 
-def factor_links(checkins, last):
-    """stats.links of every factor over the checked nights up to `last` (ended ones)."""
-    return stats.links(checkins.between(None, last).tallies(), Factor.choices)
+def kept_factor_links(request):
+    """stats.links of every factor over the person's checked nights that have ended, kept
+    (see kept): the whole history's tests cost more than the rest of a page."""
+    checkins = CheckIn.objects.owned_by(request.user)
+    last = last_night(timezone.localdate())
+    return kept(
+        request,
+        "factor-links",
+        lambda: stats.links(checkins.between(None, last).tallies(), Factor.choices),
+    )
 
 
 def insights(request):
@@ -1398,7 +1411,7 @@ def insights(request):
     )
     weeks = nights.weeks(recent)
     trend = nights.weekly_trend(weeks)
-    links = factor_links(checkins, last)
+    links = kept_factor_links(request)
     return render(
         request,
         "diary/insights.html",
@@ -1418,7 +1431,7 @@ def insights(request):
 
 
 def insights_csv(request):
-    links = factor_links(CheckIn.objects.owned_by(request.user), last_night(timezone.localdate()))
+    links = kept_factor_links(request)
     filename = (
         f"cramplog-{request.user.get_username()}-insights-{timezone.localdate():%Y-%m-%d}.csv"
     )

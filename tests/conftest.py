@@ -12,6 +12,7 @@ import pytest
 from django.apps import apps
 from django.conf import settings
 from django.contrib.auth.models import Group, Permission
+from django.core.cache import cache
 from django.core.management import call_command
 from django.core.management.color import no_style
 from django.db import connection, connections, transaction
@@ -182,13 +183,15 @@ def stranger_client(client, stranger):
 
 
 @pytest.fixture(autouse=True)
-def forget_cached_rules():
-    """Each test starts with no rules kept by the process.
+def forget_kept():
+    """Each test starts with no rules kept by the process and an empty cache.
 
     A test database that is flushed and filled again can reach the content version a
-    previous test's rules were kept at, with other rows behind it.
+    previous test's rules were kept at, with other rows behind it; and under a stopped clock
+    a new account can match an earlier test's person in every part of a kept page's key.
     """
     advice._loaded_content = (None, None)
+    cache.clear()
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
-"""A person's month and year pages are kept rendered and shown again while nothing on them has
-changed (diary.views.kept_content): the same page from fewer queries, never a stale or
-another person's one."""
+"""A person's month and year pages, and the tests of their own factors, are kept and shown
+again while nothing on them has changed (diary.views.kept): the same page from fewer queries,
+never a stale or another person's one."""
 
 import re
 import zoneinfo
@@ -248,3 +248,40 @@ def test_before_any_night_has_ended_the_page_says_so_in_a_sentence(
     clock.move_to(when)
 
     assert expected in view(owner_client, url)[0]
+
+
+# What the person's own check-ins link to cramps: the whole history's tests are kept too.
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        response = client.get(url)
+    assert response.status_code == 200
+    return response, len(captured)
+
+
+def test_the_insights_page_tests_the_factors_again_only_after_a_change(berliner, owner_client):
+    CheckIn.objects.create(user=berliner, night=date(2026, 3, 10), factors=["alcohol"])
+    first, first_queries = queries(owner_client, "/diary/insights/")
+    again, again_queries = queries(owner_client, "/diary/insights/")
+
+    CheckIn.objects.create(user=berliner, night=date(2026, 3, 11), factors=["alcohol"])
+    after, _queries = queries(owner_client, "/diary/insights/")
+
+    assert again_queries == first_queries - 1
+    assert again.context["links"] == first.context["links"]
+    assert (first.context["checked"], after.context["checked"]) == (1, 2)
+
+
+def test_the_episode_page_reuses_the_kept_factor_tests(berliner, owner_client):
+    plain = cramp(berliner, 9)
+    episode = cramp(berliner, 10, triggers=["alcohol"])
+    CheckIn.objects.create(user=berliner, night=episode.night, factors=["alcohol"])
+    # A cramp with no factor to look up, so that the session and the rules are read already.
+    queries(owner_client, plain.get_absolute_url())
+    first, first_queries = queries(owner_client, episode.get_absolute_url())
+
+    again, again_queries = queries(owner_client, episode.get_absolute_url())
+
+    assert again_queries == first_queries - 1
+    assert CSRF.sub("", again.content.decode()) == CSRF.sub("", first.content.decode())
