@@ -107,7 +107,8 @@ def candidates(decade_episodes):
         ),
         Page("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None),
         Page("fortunes_signed_in", "Fortunes, signed in", "/bench/fortunes/", "decade"),
-        Page("home", "Home", "/", "decade"),
+        Page("home", "Home, repeat view", "/", "decade"),
+        Page("home_first", "Home, first view after a change", "/", "decade", server="first_view"),
         Page("list", "Diary list", "/diary/", "decade"),
         Page(
             "list_last",
@@ -117,9 +118,16 @@ def candidates(decade_episodes):
         ),
         Page(
             "detail",
-            "Episode detail with matches",
+            "Episode detail with matches, repeat view",
             f"/diary/{night_episode.pk}/" if night_episode else None,
             "decade",
+        ),
+        Page(
+            "detail_first",
+            "Episode detail with matches, first view after a change",
+            f"/diary/{night_episode.pk}/" if night_episode else None,
+            "decade",
+            server="first_view",
         ),
         Page(
             "month_first",
@@ -160,7 +168,19 @@ def candidates(decade_episodes):
             "/diary/checkin/",
             "decade",
         ),
-        Page("insights", "Insights, ten years of nightly check-ins", "/diary/insights/", "decade"),
+        Page(
+            "insights",
+            "Insights, ten years of nightly check-ins, repeat view",
+            "/diary/insights/",
+            "decade",
+        ),
+        Page(
+            "insights_first",
+            "Insights, ten years of nightly check-ins, first view after a change",
+            "/diary/insights/",
+            "decade",
+            server="first_view",
+        ),
         Page(
             "cause",
             f"Knowledge cause page ({cause.slug})" if cause else "Knowledge cause page",

@@ -131,14 +131,17 @@ def page_targets(measured):
     for key, name, floor in (
         ("plaintext_signed_in", "Django fixed response, signed in", 0.60),
         ("list", "Diary list", 0.12),
-        ("detail", "Episode detail", 0.20),
-        ("home", "Home", 0.15),
+        ("detail", "Episode detail, repeat view", 0.20),
+        ("detail_first", "Episode detail, first view after a change", 0.20),
+        ("home", "Home, repeat view", 0.15),
+        ("home_first", "Home, first view after a change", 0.15),
         ("year_first", "Year page (ten years), first view after a change", 0.15),
         ("year_decade", "Year page (ten years), repeat view", 0.15),
         ("month_first", "Month page (ten years), first view after a change", 0.08),
         ("month_decade", "Month page (ten years), repeat view", 0.25),
         ("checkin", "Check-in page", 0.15),
-        ("insights", "Insights (ten years of check-ins)", 0.08),
+        ("insights", "Insights (ten years of check-ins), repeat view", 0.08),
+        ("insights_first", "Insights (ten years of check-ins), first view after a change", 0.08),
     ):
         if {key, "fortunes"} <= measured.keys():
             found.append(faster(measured, key, "fortunes", floor, f"{name} ≥ {floor}× fortunes"))

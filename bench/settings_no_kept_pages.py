@@ -1,7 +1,8 @@
 """cramplog's settings with a cache that keeps nothing.
 
-Every month and year view is then a first view after a change (diary.views.kept_content), as
-it is for a person who has just logged a cramp or checked in.
+Every view of a page with kept parts (diary.views.kept: month, year, home, the factor tests of
+the episode and insights pages) is then a first view after a change, as it is for a person
+who has just logged a cramp or checked in.
 """
 
 from cramplog.settings import *  # noqa: F403

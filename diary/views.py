@@ -116,17 +116,7 @@ def home(request):
     if not request.user.is_authenticated:
         return render(request, "home_visitor.html")
     episodes = Episode.objects.owned_by(request.user)
-    today = timezone.localdate()
-    this_month = today.replace(day=1)
-    last_month = date(*patterns.shift_month(today.year, today.month, -1), 1)
-    counts = episodes.filter(local_date__gte=last_month).aggregate(
-        this_month=Count("pk", filter=Q(local_date__gte=this_month)),
-        last_month=Count("pk", filter=Q(local_date__lt=this_month)),
-    )
-    profile = Profile.objects.for_user(request.user)
-    since = today - timedelta(days=29)
-    recent_advice = advice.for_period(list(episodes.between(since)), since, today, today, profile)
-    last = last_night(today)
+    last = last_night(timezone.localdate())
     streak = CheckIn.objects.owned_by(request.user).streak(last)
     return render(
         request,
@@ -140,15 +130,32 @@ def home(request):
                 if streak.last_night_done
                 else episodes.in_nights(last, last).count(),
             },
-            "advice": recent_advice,
             "quick_form": QuickLogForm(user=request.user),
             "locations": Location.choices,
-            "recent": episodes[:5],
-            "counts": counts,
-            "this_month": this_month,
-            "last_month": last_month,
+            "latest": kept_content(request, "home", lambda: home_latest(request.user)),
         },
     )
+
+
+def home_latest(user):
+    """The home page's latest cramps, this month's count and the last 30 days' causes."""
+    episodes = Episode.objects.owned_by(user)
+    today = timezone.localdate()
+    this_month = today.replace(day=1)
+    last_month = date(*patterns.shift_month(today.year, today.month, -1), 1)
+    counts = episodes.filter(local_date__gte=last_month).aggregate(
+        this_month=Count("pk", filter=Q(local_date__gte=this_month)),
+        last_month=Count("pk", filter=Q(local_date__lt=this_month)),
+    )
+    since = today - timedelta(days=29)
+    profile = Profile.objects.for_user(user)
+    return "home_latest.html", {
+        "advice": advice.for_period(list(episodes.between(since)), since, today, today, profile),
+        "recent": episodes[:5],
+        "counts": counts,
+        "this_month": this_month,
+        "last_month": last_month,
+    }
 
 
 BACKEND = "diary.backends.ProfileModelBackend"

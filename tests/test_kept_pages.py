@@ -250,6 +250,60 @@ def test_before_any_night_has_ended_the_page_says_so_in_a_sentence(
     assert expected in view(owner_client, url)[0]
 
 
+# The home page keeps its latest cramps, this month's count and causes; the quick log form
+# and the check-in prompt, which carry CSRF tokens, are rendered each time.
+
+
+def latest(client):
+    """The home page's kept part, and how many queries the page took."""
+    html, count = view(client, "/")
+    return html[html.index('id="recent-heading"') : html.index("</main>")], count
+
+
+def test_the_home_pages_latest_cramps_come_from_fewer_queries_until_a_tap(berliner, owner_client):
+    cramp(berliner, 10)
+    first, first_queries = latest(owner_client)
+    again, again_queries = latest(owner_client)
+
+    response = owner_client.post("/diary/quick/", {"foot": "left", "locations": "calf"})
+    after, _queries = latest(owner_client)
+
+    assert response.status_code == 302
+    assert again == first
+    assert again_queries < first_queries
+    assert (first.count("<li>"), after.count("<li>")) == (1, 2)
+    assert "1</strong> cramp in March" in first
+    assert "2</strong> cramps in March" in after
+
+
+def test_an_editors_change_to_the_advice_shows_on_the_next_home_page(
+    knowledge, berliner, owner_client
+):
+    for day in (12, 14, 15):
+        cramp(berliner, day, triggers=["cold"])
+    assert "/knowledge/causes/cold-exposure/" in latest(owner_client)[0]
+
+    cause = Cause.objects.get(slug="cold-exposure")
+    cause.published = False
+    cause.save()
+
+    assert "/knowledge/causes/cold-exposure/" not in latest(owner_client)[0]
+
+
+def test_a_stranger_never_sees_the_owners_kept_latest_cramps(
+    berliner, owner_client, stranger, client
+):
+    cramp(berliner, 10, foot="right")
+    owners, _queries = latest(owner_client)
+
+    client.force_login(stranger)
+    strangers, _queries = latest(client)
+
+    assert "Right foot" in owners
+    assert "Right foot" not in strangers
+    assert "No cramps logged yet" in strangers
+
+
 # What the person's own check-ins link to cramps: the whole history's tests are kept too.
 
 
