@@ -50,6 +50,12 @@ def view(client, url=MONTH):
     return CSRF.sub("", response.content.decode()), len(queries)
 
 
+def latest(client):
+    """The home page's kept part, and how many queries the page took."""
+    html, count = view(client, "/")
+    return html[html.index('id="recent-heading"') : html.index("</main>")], count
+
+
 def cramp(user, day, hour=3, **fields):
     return EpisodeFactory(
         user=user, started_at=datetime(2026, 3, day, hour, tzinfo=BERLIN), **fields
@@ -174,16 +180,19 @@ def test_a_change_to_the_profile_shows_on_the_next_view(berliner, owner_client):
     assert view(owner_client)[1] > hit
 
 
-def test_an_editors_change_to_the_advice_shows_on_the_next_view(knowledge, berliner, owner_client):
+@pytest.mark.parametrize("read", [view, latest], ids=["month", "home"])
+def test_an_editors_change_to_the_advice_shows_on_the_next_view(
+    knowledge, berliner, owner_client, read
+):
     for day in (2, 5, 9):
         cramp(berliner, day, triggers=["cold"])
-    assert "/knowledge/causes/cold-exposure/" in view(owner_client)[0]
+    assert "/knowledge/causes/cold-exposure/" in read(owner_client)[0]
 
     cause = Cause.objects.get(slug="cold-exposure")
     cause.published = False
     cause.save()
 
-    assert "/knowledge/causes/cold-exposure/" not in view(owner_client)[0]
+    assert "/knowledge/causes/cold-exposure/" not in read(owner_client)[0]
 
 
 def test_the_hour_turning_builds_the_page_again(berliner, owner_client, clock):
@@ -254,12 +263,6 @@ def test_before_any_night_has_ended_the_page_says_so_in_a_sentence(
 # and the check-in prompt, which carry CSRF tokens, are rendered each time.
 
 
-def latest(client):
-    """The home page's kept part, and how many queries the page took."""
-    html, count = view(client, "/")
-    return html[html.index('id="recent-heading"') : html.index("</main>")], count
-
-
 def test_the_home_pages_latest_cramps_come_from_fewer_queries_until_a_tap(berliner, owner_client):
     cramp(berliner, 10)
     first, first_queries = latest(owner_client)
@@ -274,20 +277,6 @@ def test_the_home_pages_latest_cramps_come_from_fewer_queries_until_a_tap(berlin
     assert (first.count("<li>"), after.count("<li>")) == (1, 2)
     assert "1</strong> cramp in March" in first
     assert "2</strong> cramps in March" in after
-
-
-def test_an_editors_change_to_the_advice_shows_on_the_next_home_page(
-    knowledge, berliner, owner_client
-):
-    for day in (12, 14, 15):
-        cramp(berliner, day, triggers=["cold"])
-    assert "/knowledge/causes/cold-exposure/" in latest(owner_client)[0]
-
-    cause = Cause.objects.get(slug="cold-exposure")
-    cause.published = False
-    cause.save()
-
-    assert "/knowledge/causes/cold-exposure/" not in latest(owner_client)[0]
 
 
 def test_a_stranger_never_sees_the_owners_kept_latest_cramps(
