@@ -14,7 +14,7 @@ from diary.vocabulary import Factor, Trigger
 
 from .factories import EpisodeFactory, UserFactory
 from .htmlpage import Page
-from .test_home import HOME_QUERIES
+from .test_home import HOME_REPEAT_QUERIES
 
 BERLIN = ZoneInfo("Europe/Berlin")
 D = date(2026, 3, 10)
@@ -278,7 +278,7 @@ def test_the_home_page_costs_the_same_queries_however_long_the_streak(
     history(owner, nights_back, last=D - timedelta(days=1))
 
     owner_client.get("/")
-    with django_assert_num_queries(HOME_QUERIES):
+    with django_assert_num_queries(HOME_REPEAT_QUERIES):
         response = owner_client.get("/")
 
     assert response.context["checkin_prompt"]["streak"].nights == nights_back
