@@ -1409,6 +1409,13 @@ def kept_factor_links(request):
 
 
 def insights(request):
+    content = kept(
+        request, "insights", lambda: render_to_string(*insights_content(request), request)
+    )
+    return render(request, "diary/insights.html", {"content": content})
+
+
+def insights_content(request):
     last = last_night(timezone.localdate())
     first = last - timedelta(days=7 * nights.WEEKS_SHOWN - 1)
     checkins = CheckIn.objects.owned_by(request.user)
@@ -1419,22 +1426,18 @@ def insights(request):
     weeks = nights.weeks(recent)
     trend = nights.weekly_trend(weeks)
     links = kept_factor_links(request)
-    return render(
-        request,
-        "diary/insights.html",
-        {
-            "links": links,
-            "tested": sum(1 for link in links if link.tested),
-            "checked": links[0].nights_with + links[0].nights_without,
-            "weeks": weeks,
-            "recent": nights.summary(recent),
-            "trend": trend,
-            "chart": nights.chart(weeks, trend),
-            "relief": patterns.ranked_relief(patterns.relief_tally(episodes.relief_rows())),
-            "min_nights": stats.MIN_NIGHTS,
-            "false_discovery_rate": stats.FALSE_DISCOVERY_RATE,
-        },
-    )
+    return "diary/insights_content.html", {
+        "links": links,
+        "tested": sum(1 for link in links if link.tested),
+        "checked": links[0].nights_with + links[0].nights_without,
+        "weeks": weeks,
+        "recent": nights.summary(recent),
+        "trend": trend,
+        "chart": nights.chart(weeks, trend),
+        "relief": patterns.ranked_relief(patterns.relief_tally(episodes.relief_rows())),
+        "min_nights": stats.MIN_NIGHTS,
+        "false_discovery_rate": stats.FALSE_DISCOVERY_RATE,
+    }
 
 
 def insights_csv(request):
