@@ -109,7 +109,14 @@ def candidates(decade_episodes):
         Page("fortunes_signed_in", "Fortunes, signed in", "/bench/fortunes/", "decade"),
         Page("home", "Home, repeat view", "/", "decade"),
         Page("home_first", "Home, first view after a change", "/", "decade", server="first_view"),
-        Page("list", "Diary list", "/diary/", "decade"),
+        Page("list", "Diary list, repeat view", "/diary/", "decade"),
+        Page(
+            "list_first",
+            "Diary list, first view after a change",
+            "/diary/",
+            "decade",
+            server="first_view",
+        ),
         Page(
             "list_last",
             "Diary list, last page, ten-year person",

@@ -616,12 +616,17 @@ def episode_list(request):
     if filters.is_valid():
         episodes = filters.filter(episodes)
     page = Paginator(episodes, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
-    top = advice.top_causes(page.object_list, Profile.objects.for_user(request.user))
+    rows_shown = list(page.object_list)
+    top = kept(
+        request,
+        ("top-causes", [episode.pk for episode in rows_shown], ContentVersion.current()),
+        lambda: advice.top_causes(rows_shown, Profile.objects.for_user(request.user)),
+    )
     cause_urls = {cause: cause.get_absolute_url() for cause in set(top.values()) if cause}
     detail_url = episode_url_maker()
     rows = [
         (episode, detail_url(episode.pk), top[episode.pk], cause_urls.get(top[episode.pk]))
-        for episode in page.object_list
+        for episode in rows_shown
     ]
     query = request.GET.copy()
     query.pop("page", None)

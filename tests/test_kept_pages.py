@@ -1,6 +1,7 @@
-"""A person's month, year and insights pages, the home page's latest cramps, and the tests of
-their own factors are kept and shown again while nothing on them has changed
-(diary.views.kept): the same page from fewer queries, never a stale or another person's one."""
+"""A person's month, year and insights pages, the home page's latest cramps, the diary list's
+causes and the tests of their own factors are kept and shown again while nothing on them has
+changed (diary.views.kept): the same page from fewer queries, never a stale or another
+person's one."""
 
 import re
 import zoneinfo
@@ -55,6 +56,11 @@ def latest(client):
     """The home page's kept part, and how many queries the page took."""
     html, count = view(client, "/")
     return html[html.index('id="recent-heading"') : html.index("</main>")], count
+
+
+def diary_list(client):
+    """The diary list, whose rows' likely causes are kept."""
+    return view(client, "/diary/")
 
 
 def cramp(user, day, hour=3, **fields):
@@ -181,7 +187,7 @@ def test_a_change_to_the_profile_shows_on_the_next_view(berliner, owner_client):
     assert view(owner_client)[1] > hit
 
 
-@pytest.mark.parametrize("read", [view, latest], ids=["month", "home"])
+@pytest.mark.parametrize("read", [view, latest, diary_list], ids=["month", "home", "list"])
 def test_an_editors_change_to_the_advice_shows_on_the_next_view(
     knowledge, berliner, owner_client, read
 ):
