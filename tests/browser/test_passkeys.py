@@ -73,12 +73,15 @@ def log_in(page, username, remember=False):
 
 
 def log_out(page):
-    menu = page.get_by_role("button", name="Show menu")
-    if menu.is_visible():
-        menu.click()
-    page.get_by_role("button", name="Log out").click()
-    # Right after an axe audit, a loaded machine can take longer than expect's 5 s.
-    expect(page.get_by_role("button", name="Log out")).to_have_count(0, timeout=20_000)
+    """Submit the header's sign-out form and wait for the signed-out page.
+
+    Submitted rather than tapped through the phone's menu: under load, the tap right after
+    an axe audit now and then did not sign out within 20 s, for a cause not found yet. These
+    tests are about the sign-in pages; tests/browser/test_phone.py taps the menu's button.
+    """
+    with page.expect_navigation(timeout=20_000):
+        page.locator("form.sign-out").evaluate("form => form.requestSubmit()")
+    expect(page.get_by_role("button", name="Log out")).to_have_count(0)
 
 
 def add_passkey(page, name):
