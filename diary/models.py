@@ -163,7 +163,7 @@ class Profile(models.Model):
         help_text="A passkey or a code from an authenticator app after the password.",
     )
     # Moves with every change to the person's episodes and check-ins, in the transaction that
-    # makes it (diary.models.changed), so kept pages (diary.views.kept_content) follow the
+    # makes it (diary.models.changed), so kept pages (diary.views.kept) follow the
     # order in which changes commit, whatever the clocks say.
     diary_version = models.PositiveBigIntegerField(default=0, editable=False)
 

@@ -44,12 +44,18 @@ def berliner(owner):
     return owner
 
 
-def view(client, url=MONTH):
-    """The page without its CSRF token, and how many queries it took."""
-    with CaptureQueriesContext(connection) as queries:
+def queries(client, url):
+    """The response, and how many queries it took."""
+    with CaptureQueriesContext(connection) as captured:
         response = client.get(url)
     assert response.status_code == 200
-    return CSRF.sub("", response.content.decode()), len(queries)
+    return response, len(captured)
+
+
+def view(client, url=MONTH):
+    """The page without its CSRF token, and how many queries it took."""
+    response, count = queries(client, url)
+    return CSRF.sub("", response.content.decode()), count
 
 
 def latest(client):
@@ -301,13 +307,6 @@ def test_a_stranger_never_sees_the_owners_kept_latest_cramps(
 
 
 # What the person's own check-ins link to cramps: the whole history's tests are kept too.
-
-
-def queries(client, url):
-    with CaptureQueriesContext(connection) as captured:
-        response = client.get(url)
-    assert response.status_code == 200
-    return response, len(captured)
 
 
 def test_the_insights_page_is_built_again_only_after_a_change(berliner, owner_client):
