@@ -11,7 +11,6 @@ import pytest
 from django.contrib.sessions.models import Session
 from django.db import OperationalError
 from django.utils import timezone
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from playwright.sync_api import expect
 
 from diary.models import Episode, Profile
@@ -72,11 +71,17 @@ def tap_cramp(page, foot="Left", place="Heel"):
 def wait_for_offline_home(page):
     """Until the service worker runs the page and keeps the home page for offline use, and the
     phone knows whose it is."""
-    try:
-        page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15_000)
-    except PlaywrightTimeoutError:
-        # A worker whose install failed (a static file that did not come in time on a busy
-        # machine) is installed again on the next page load, as on a phone opened again.
+    active = page.evaluate(
+        """() => Promise.race([
+            navigator.serviceWorker.ready.then(() => true),
+            new Promise(resolve => setTimeout(() => resolve(false), 15000)),
+        ])"""
+    )
+    if not active or not page.evaluate("() => navigator.serviceWorker.controller !== null"):
+        # A worker that takes over while the page after signing in is loading controls the
+        # pages loaded after it, not that one; one whose install failed (a static file that
+        # did not come in time on a busy machine) is installed again on the next page load.
+        # Either way the next load is the worker's, as on a phone opened again.
         page.reload()
         page.wait_for_function("() => navigator.serviceWorker.controller !== null")
     until(
