@@ -38,9 +38,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 import numpy as np
-from scipy.stats import beta, permutation_test
 
 from .stats import CONFIDENCE, finite
+
+# scipy.stats is imported by the functions that use it, as in diary.stats (see there).
 
 ALTERNATING, BEFORE_AFTER = "alternating", "before_after"
 BASELINE, WITH, WITHOUT = "baseline", "with", "without"
@@ -244,6 +245,8 @@ def rate_ratio(with_counts, without_counts):
     # The exact conditional interval of the share of cramps on "with" nights, on counts
     # shrunk by the dispersion (the Clopper–Pearson bounds are these beta quantiles).
     x, n = cramps_with / phi, total / phi
+    from scipy.stats import beta
+
     alpha = 1 - CONFIDENCE
     share_low = float(beta.ppf(alpha / 2, x, n - x + 1)) if x > 0 else 0.0
     share_high = float(beta.ppf(1 - alpha / 2, x + 1, n - x)) if x < n else 1.0
@@ -271,6 +274,8 @@ def randomisation_test(with_change, without):
         return None, len(pairs)
     with_rates = [rates[pair, WITH][0] / rates[pair, WITH][1] for pair in pairs]
     without_rates = [rates[pair, WITHOUT][0] / rates[pair, WITHOUT][1] for pair in pairs]
+    from scipy.stats import permutation_test
+
     result = permutation_test(
         (with_rates, without_rates),
         lambda x, y, axis: np.mean(x - y, axis=axis),

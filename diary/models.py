@@ -23,7 +23,6 @@ from django.db.models import Exists, ExpressionWrapper, F, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import ngettext
-from pywebpush import WebPushException
 
 from . import experiments, nights, patterns, push, reminders
 from .durations import format_duration
@@ -1440,7 +1439,7 @@ class Reminder(models.Model):
                 push.send(subscription, message)
             except push.Gone:
                 subscription.delete()
-            except (WebPushException, OSError) as error:
+            except (push.Failed, OSError) as error:
                 logger.warning("reminder %s not pushed to a phone: %r", self.pk, error)
             else:
                 pushed += 1

@@ -23,8 +23,9 @@ import math
 from collections import Counter
 from dataclasses import dataclass, replace
 
-from scipy.stats import binomtest, false_discovery_control, fisher_exact, theilslopes
-from scipy.stats.contingency import relative_risk
+# scipy.stats is imported by the functions that use it: it takes over a second to import,
+# and every process (each web worker, every manage.py command) imports this module through
+# diary.models, most of them never to test anything.
 
 CONFIDENCE = 0.95
 FALSE_DISCOVERY_RATE = 0.05
@@ -92,6 +93,8 @@ def risk_ratio(cases_with, total_with, cases_without, total_without):
     """
     if cases_without == 0 and cases_with == 0:
         return None, None, None
+    from scipy.stats.contingency import relative_risk
+
     result = relative_risk(cases_with, total_with, cases_without, total_without)
     ratio = float(result.relative_risk)
     if cases_with == 0 or cases_without == 0:
@@ -136,6 +139,8 @@ def testable(link):
 def p_value(link):
     """Fisher's exact two-sided p of no difference: exact, and valid for small and empty
     cells, so the verdicts never lean on an approximation."""
+    from scipy.stats import fisher_exact
+
     return fisher_exact(
         [
             [link.cramp_nights_with, link.nights_with - link.cramp_nights_with],
@@ -151,6 +156,8 @@ def links(rows, choices):
     or fewer, counted by the database. Only the testable factors count towards the false
     discovery control.
     """
+    from scipy.stats import false_discovery_control
+
     counted = tables(rows, choices)
     tested = [link for link in counted if testable(link)]
     p_values = [p_value(link) for link in tested]
@@ -204,6 +211,8 @@ def share(count, of):
     """count of `of` with Wilson's score interval (scipy's binomtest), or None when of is 0."""
     if not of:
         return None
+    from scipy.stats import binomtest
+
     interval = binomtest(count, of).proportion_ci(CONFIDENCE, method="wilson")
     return Share(count, of, float(interval.low), float(interval.high))
 
@@ -240,6 +249,8 @@ def trend(points):
         return None
     weeks = [week for week, _rate in points]
     rates = [rate for _week, rate in points]
+    from scipy.stats import theilslopes
+
     result = theilslopes(rates, weeks, alpha=CONFIDENCE)
     return Trend(
         float(result.slope),

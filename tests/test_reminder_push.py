@@ -30,17 +30,18 @@ def b64(raw):
 
 
 class PushService(BaseHTTPRequestHandler):
-    """Answers 201 and keeps the message, or 410 at /gone/..., as a push service would."""
+    """Answers 201 and keeps the message, 410 at /gone/... and 500 at /broken/..., as a push
+    service would."""
 
     received = []
 
     def do_POST(self):
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        gone = self.path.startswith("/gone/")
-        if not gone:
+        status = {"gone": 410, "broken": 500}.get(self.path.split("/")[1], 201)
+        if status == 201:
             headers = {name.lower(): value for name, value in self.headers.items()}
             self.received.append((self.path, headers, body))
-        self.send_response(410 if gone else 201)
+        self.send_response(status)
         self.send_header("Content-Length", "0")
         self.end_headers()
 
@@ -130,6 +131,24 @@ def test_a_gone_subscription_is_removed_and_the_others_still_get_it(
     assert kept.read(body)["title"] == "Time for your evening stretch"
     # E-mail goes too, to the confirmed address.
     assert len(mailoutbox) == 1
+
+
+def test_a_push_service_error_keeps_the_subscription_and_the_others_still_get_it(
+    db, vapid, push_service, caplog
+):
+    ana = person("ana", checkin="07:30", reminder_email_confirmed=False)
+    working, broken = Phone(), Phone()
+    working.subscribe(ana, f"{push_service}/push/new-phone")
+    broken.subscribe(ana, f"{push_service}/broken/old-phone")
+
+    send_at(berlin(2026, 12, 2, 7, 30))
+
+    assert PushSubscription.objects.count() == 2
+    [(path, _headers, _body)] = PushService.received
+    assert path == "/push/new-phone"
+    assert Reminder.objects.get().status == ReminderStatus.SENT
+    assert "not pushed to a phone" in caplog.text
+    assert "500" in caplog.text
 
 
 def test_with_only_a_gone_subscription_the_reminder_is_given_up(db, vapid, push_service):
