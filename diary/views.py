@@ -615,11 +615,28 @@ def episode_list(request):
     episodes = Episode.objects.owned_by(request.user)
     if filters.is_valid():
         episodes = filters.filter(episodes)
+    # The count query settles the page number first, so that ?page=999 finds the last page's
+    # kept content instead of keeping another copy of it.
     page = Paginator(episodes, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    # kept_content's key, with the advice's version read once for both keys.
+    version = ContentVersion.current()
+    content = kept(
+        request,
+        ("list", query.urlencode(), page.number, version),
+        lambda: render_to_string(
+            *episode_list_content(request, filters, page, query.urlencode(), version), request
+        ),
+    )
+    return render(request, "diary/episode_list.html", {"content": content})
+
+
+def episode_list_content(request, filters, page, query, version):
     rows_shown = list(page.object_list)
     top = kept(
         request,
-        ("top-causes", [episode.pk for episode in rows_shown], ContentVersion.current()),
+        ("top-causes", [episode.pk for episode in rows_shown], version),
         lambda: advice.top_causes(rows_shown, Profile.objects.for_user(request.user)),
     )
     cause_urls = {cause: cause.get_absolute_url() for cause in set(top.values()) if cause}
@@ -628,19 +645,13 @@ def episode_list(request):
         (episode, detail_url(episode.pk), top[episode.pk], cause_urls.get(top[episode.pk]))
         for episode in rows_shown
     ]
-    query = request.GET.copy()
-    query.pop("page", None)
-    return render(
-        request,
-        "diary/episode_list.html",
-        {
-            "filters": filters,
-            "unfiltered_form": unfiltered_form(),
-            "page": page,
-            "rows": rows,
-            "query": query.urlencode(),
-        },
-    )
+    return "diary/episode_list_content.html", {
+        "filters": filters,
+        "unfiltered_form": unfiltered_form(),
+        "page": page,
+        "rows": rows,
+        "query": query,
+    }
 
 
 def episode_detail(request, pk):
@@ -648,17 +659,20 @@ def episode_detail(request, pk):
     # Checked after the lookup, so someone else's episode is a 404 whatever the method.
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "HEAD"])
-    profile = Profile.objects.for_user(request.user)
-    return render(
-        request,
-        "diary/episode_detail.html",
-        {
-            "episode": episode,
-            "fluids": profile.format_fluids(episode.fluid_ml),
-            "advice": advice.for_episode(episode, profile),
-            "own_links": own_links(request, episode),
-        },
+    content = kept_content(
+        request, ("episode", episode.pk), lambda: episode_detail_content(request, episode)
     )
+    return render(request, "diary/episode_detail.html", {"episode": episode, "content": content})
+
+
+def episode_detail_content(request, episode):
+    profile = Profile.objects.for_user(request.user)
+    return "diary/episode_detail_content.html", {
+        "episode": episode,
+        "fluids": profile.format_fluids(episode.fluid_ml),
+        "advice": advice.for_episode(episode, profile),
+        "own_links": own_links(request, episode),
+    }
 
 
 def own_links(request, episode):

@@ -1,7 +1,7 @@
-"""A person's month, year and insights pages, the home page's latest cramps, the diary list's
-causes and the tests of their own factors are kept and shown again while nothing on them has
-changed (diary.views.kept): the same page from fewer queries, never a stale or another
-person's one."""
+"""A person's month, year and insights pages, the diary list, each cramp's page, the home
+page's latest cramps and the tests of their own factors are kept and shown again while nothing
+on them has changed (diary.views.kept): the same page from fewer queries, never a stale or
+another person's one."""
 
 import re
 import zoneinfo
@@ -26,6 +26,7 @@ NOW = datetime(2026, 3, 16, 10, 20, tzinfo=BERLIN)
 MONTH = "/diary/2026/03/"
 YEAR = "/diary/2026/"
 INSIGHTS = "/diary/insights/"
+LIST = "/diary/"
 CSRF = re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"')
 
 
@@ -65,8 +66,11 @@ def latest(client):
 
 
 def diary_list(client):
-    """The diary list, whose rows' likely causes are kept."""
-    return view(client, "/diary/")
+    return view(client, LIST)
+
+
+def first_cramps_page(client):
+    return view(client, Episode.objects.order_by("started_at").first().get_absolute_url())
 
 
 def cramp(user, day, hour=3, **fields):
@@ -75,7 +79,7 @@ def cramp(user, day, hour=3, **fields):
     )
 
 
-@pytest.mark.parametrize("url", [MONTH, YEAR, INSIGHTS])
+@pytest.mark.parametrize("url", [MONTH, YEAR, INSIGHTS, LIST])
 def test_a_repeat_view_is_the_same_page_from_fewer_queries(berliner, owner_client, url):
     cramp(berliner, 10)
     first, first_queries = view(owner_client, url)
@@ -86,7 +90,7 @@ def test_a_repeat_view_is_the_same_page_from_fewer_queries(berliner, owner_clien
     assert again_queries < first_queries
 
 
-@pytest.mark.parametrize("url", [MONTH, YEAR, INSIGHTS])
+@pytest.mark.parametrize("url", [MONTH, YEAR, INSIGHTS, LIST])
 def test_a_repeat_view_costs_the_same_queries_for_any_length_of_history(
     berliner, owner_client, url
 ):
@@ -193,7 +197,9 @@ def test_a_change_to_the_profile_shows_on_the_next_view(berliner, owner_client):
     assert view(owner_client)[1] > hit
 
 
-@pytest.mark.parametrize("read", [view, latest, diary_list], ids=["month", "home", "list"])
+@pytest.mark.parametrize(
+    "read", [view, latest, diary_list, first_cramps_page], ids=["month", "home", "list", "cramp"]
+)
 def test_an_editors_change_to_the_advice_shows_on_the_next_view(
     knowledge, berliner, owner_client, read
 ):
@@ -322,15 +328,57 @@ def test_the_insights_page_is_built_again_only_after_a_change(berliner, owner_cl
     assert (first.context["checked"], after.context["checked"]) == (1, 2)
 
 
-def test_the_episode_page_reuses_the_kept_factor_tests(berliner, owner_client):
+def test_a_cramps_page_is_kept_until_the_diary_changes(berliner, owner_client):
+    episode = cramp(berliner, 10, intensity=4)
+    url = episode.get_absolute_url()
+    first, first_queries = view(owner_client, url)
+    again, again_queries = view(owner_client, url)
+
+    episode.intensity = 9
+    episode.save()
+    edited, _queries = view(owner_client, url)
+
+    assert again == first
+    assert again_queries < first_queries
+    assert ("4 out of 10" in first, "9 out of 10" in edited) == (True, True)
+
+
+def test_a_tap_or_a_filter_shows_on_the_diary_list(berliner, owner_client):
+    cramp(berliner, 10, foot="right")
+    assert "1 cramp, newest first" in diary_list(owner_client)[0]
+
+    response = owner_client.post("/diary/quick/", {"foot": "left", "locations": "calf"})
+    after, _queries = diary_list(owner_client)
+    filtered, _queries = view(owner_client, f"{LIST}?foot=left")
+
+    assert response.status_code == 302
+    assert "2 cramps, newest first" in after
+    assert "1 cramp matches these filters" in filtered
+    assert "Right:" not in filtered
+
+
+def test_a_stranger_gets_a_404_for_a_kept_cramps_page(berliner, owner_client, stranger, client):
+    episode = cramp(berliner, 10, notes="Only the owner reads this")
+    assert "Only the owner reads this" in view(owner_client, episode.get_absolute_url())[0]
+
+    client.force_login(stranger)
+    response = client.get(episode.get_absolute_url())
+
+    assert response.status_code == 404
+    assert "the owner reads" not in response.content.decode()
+
+
+def test_a_cramps_page_reuses_the_factor_tests_another_cramps_page_kept(berliner, owner_client):
     plain = cramp(berliner, 9)
-    episode = cramp(berliner, 10, triggers=["alcohol"])
-    CheckIn.objects.create(user=berliner, night=episode.night, factors=["alcohol"])
+    earlier = cramp(berliner, 10, triggers=["alcohol"])
+    later = cramp(berliner, 12, triggers=["alcohol"])
+    for episode in (earlier, later):
+        CheckIn.objects.create(user=berliner, night=episode.night, factors=["alcohol"])
     # A cramp with no factor to look up, so that the session and the rules are read already.
     queries(owner_client, plain.get_absolute_url())
-    first, first_queries = queries(owner_client, episode.get_absolute_url())
+    _response, first_queries = queries(owner_client, earlier.get_absolute_url())
 
-    again, again_queries = queries(owner_client, episode.get_absolute_url())
+    response, again_queries = queries(owner_client, later.get_absolute_url())
 
+    assert response.status_code == 200
     assert again_queries == first_queries - 1
-    assert CSRF.sub("", again.content.decode()) == CSRF.sub("", first.content.decode())
