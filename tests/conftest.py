@@ -144,20 +144,22 @@ def migrated_sqlite(tmp_path_factory):
     return var_dir / "db.sqlite3"
 
 
+def copy_of(database, var_dir):
+    """var_dir/db.sqlite3, a copy of `database`: a copy takes milliseconds, the migrations
+    seconds."""
+    copied = var_dir / "db.sqlite3"
+    with closing(sqlite3.connect(database)) as source, closing(sqlite3.connect(copied)) as copy:
+        source.backup(copy)
+    return copied
+
+
 @pytest.fixture
 def fresh_sqlite(migrated_sqlite, tmp_path):
     """tmp_path/db.sqlite3, a copy of the migrated database, for a var/ folder in tmp_path.
 
-    The tests that run manage.py or gunicorn on SQLite use it: a copy takes milliseconds, the
-    migrations seconds.
+    The tests that run manage.py or gunicorn on SQLite use it.
     """
-    database = tmp_path / "db.sqlite3"
-    with (
-        closing(sqlite3.connect(migrated_sqlite)) as source,
-        closing(sqlite3.connect(database)) as copy,
-    ):
-        source.backup(copy)
-    return database
+    return copy_of(migrated_sqlite, tmp_path)
 
 
 @pytest.fixture
