@@ -1,8 +1,8 @@
 """cramplog's settings with a cache that keeps nothing.
 
 Every view of a page with kept parts (diary.views.kept: month, year, insights, home's latest
-cramps, the diary list's causes, the factor tests on the episode page) is then a first view
-after a change, as it is for a person who has just logged a cramp or checked in.
+cramps, the diary list, the episode page) is then a first view after a change, as it is for
+a person who has just logged a cramp or checked in.
 """
 
 from cramplog.settings import *  # noqa: F403
