@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from .conftest import copy_of
-from .test_concurrency import free_port
+from .test_concurrency import free_port, manage
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).with_name("gunicorn")
@@ -34,14 +34,7 @@ def server(tmp_path_factory, migrated_sqlite):
         DJANGO_ALLOWED_HOSTS="127.0.0.1",
         DJANGO_SECRET_KEY="make-run-test-secret-key-" + "x" * 40,
     )
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=BASE_DIR,
-        env=env,
-        check=True,
-        capture_output=True,
-        timeout=180,
-    )
+    manage(env, "collectstatic", "--noinput")
     port = free_port()
     access_log = var_dir / "access.log"
     process = subprocess.Popen(
