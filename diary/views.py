@@ -620,13 +620,14 @@ def episode_list(request):
     page = Paginator(episodes, EPISODES_PER_PAGE).get_page(request.GET.get("page"))
     query = request.GET.copy()
     query.pop("page", None)
+    filtered_by = query.urlencode()
     # kept_content's key, with the advice's version read once for both keys.
     version = ContentVersion.current()
     content = kept(
         request,
-        ("list", query.urlencode(), page.number, version),
+        ("list", filtered_by, page.number, version),
         lambda: render_to_string(
-            *episode_list_content(request, filters, page, query.urlencode(), version), request
+            *episode_list_content(request, filters, page, filtered_by, version), request
         ),
     )
     return render(request, "diary/episode_list.html", {"content": content})
