@@ -621,25 +621,17 @@ def episode_list(request):
     query = request.GET.copy()
     query.pop("page", None)
     filtered_by = query.urlencode()
-    # kept_content's key, with the advice's version read once for both keys.
-    version = ContentVersion.current()
-    content = kept(
+    content = kept_content(
         request,
-        ("list", filtered_by, page.number, version),
-        lambda: render_to_string(
-            *episode_list_content(request, filters, page, filtered_by, version), request
-        ),
+        ("list", filtered_by, page.number),
+        lambda: episode_list_content(request, filters, page, filtered_by),
     )
     return render(request, "diary/episode_list.html", {"content": content})
 
 
-def episode_list_content(request, filters, page, query, version):
+def episode_list_content(request, filters, page, query):
     rows_shown = list(page.object_list)
-    top = kept(
-        request,
-        ("top-causes", [episode.pk for episode in rows_shown], version),
-        lambda: advice.top_causes(rows_shown, Profile.objects.for_user(request.user)),
-    )
+    top = advice.top_causes(rows_shown, Profile.objects.for_user(request.user))
     cause_urls = {cause: cause.get_absolute_url() for cause in set(top.values()) if cause}
     detail_url = episode_url_maker()
     rows = [
