@@ -12,8 +12,9 @@ from .htmlpage import Page
 # Measured: a signed-in page costs the session and the user with its profile (2 queries),
 # then the page's own reads, with the check-in streak and last night's cramps; the shipped
 # rules and tips are read once per content version; the advice's version is read once more
-# for the key of the kept latest cramps (on the list: of the kept page). A repeat view reads that key and, on home, the check-in prompt, on the list the
-# count that settles the page number. Neither number may grow with the size of the diary.
+# for the key of the kept latest cramps (on the list: of the kept page). A repeat view reads
+# that key and, on home, the check-in prompt, on the list the count that settles the page
+# number. Neither number may grow with the size of the diary.
 HOME_QUERIES = 10
 HOME_REPEAT_QUERIES = 5
 LIST_QUERIES = 7
