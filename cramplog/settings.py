@@ -199,7 +199,15 @@ def cache_from_url(url):
 
 # Local memory needs nothing installed; Redis is shared by every worker and server.
 CACHE_URL = os.environ.get("CACHE_URL", "locmem://")
-CACHES = {"default": cache_from_url(CACHE_URL)}
+CACHES = {
+    "default": cache_from_url(CACHE_URL),
+    # {% cache %} fragments are what the code renders for their keys alone, never anyone's
+    # data, so each process keeps its own and a deploy starts without them.
+    "template_fragments": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "template-fragments",
+    },
+}
 # Sessions are read from the cache only when every process shares it: with a cache per
 # process, signing out in one worker would leave the session alive in the others' copies.
 SESSION_ENGINE = (

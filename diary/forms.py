@@ -667,6 +667,18 @@ class CheckInForm(forms.ModelForm):
         if self.experiment:
             self.helper.layout.insert(0, InlineRadios("experiment_done"))
 
+    @property
+    def blank_key(self):
+        """What alone decides how the form looks for a night not checked in yet, before
+        anything is entered: the fluid unit and the experiment's question. None otherwise.
+
+        The page keeps a blank form's HTML under it ({% cache %}): crispy's field templates
+        were half of the page's time."""
+        if self.is_bound or self.instance.pk:
+            return None
+        question = self.experiment and (self.experiment.change, self.experiment.factor)
+        return (self.profile.fluid_unit, question)
+
     def clean_fluids(self):
         return as_ml(self.cleaned_data["fluids"], self.profile)
 

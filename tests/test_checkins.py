@@ -7,11 +7,13 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from django.test import Client
 from django.utils import timezone
 
 from diary.models import CheckIn
 from diary.vocabulary import Factor, Trigger
 
+from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 from .htmlpage import Page
 from .test_home import HOME_REPEAT_QUERIES
@@ -113,6 +115,47 @@ def test_a_full_check_in_is_saved_in_the_persons_unit_and_saving_again_updates_i
     assert (checkin.fluid_ml, checkin.notes) == (1500, "Wedding.")
     form = owner_client.get(f"/diary/checkin/{D}/").context["form"]
     assert form.initial["fluids"] == 6
+
+
+def test_each_person_sees_a_blank_check_in_in_their_own_unit(
+    owner_client, owner, stranger, morning
+):
+    """A blank form is rendered once per process for each look it can have."""
+    stranger.profile.fluid_unit = "floz"
+    stranger.profile.save()
+    other = Client()
+    other.force_login(stranger, backend=BACKEND)
+
+    def help_for_fluids(client):
+        return Page(client.get(f"/diary/checkin/{D}/")).text_of("id_fluids_helptext")
+
+    assert help_for_fluids(owner_client).startswith("In ml,")
+    assert help_for_fluids(other).startswith("In fl oz,")
+    owner.profile.fluid_unit = "glass"
+    owner.profile.save()
+    assert help_for_fluids(owner_client).startswith("In glasses of 250 ml,")
+    assert help_for_fluids(other).startswith("In fl oz,")
+
+
+def test_a_checked_in_night_shows_what_was_saved_and_the_night_before_stays_blank(
+    owner_client, owner, morning
+):
+    owner_client.get(f"/diary/checkin/{D}/")
+    owner_client.post(
+        f"/diary/checkin/{D}/",
+        {"unlogged_cramps": "2", "factors": ["alcohol"], "fluids": "1200", "notes": "Party."},
+    )
+
+    saved = Page(owner_client.get(f"/diary/checkin/{D}/"))
+    blank = Page(owner_client.get(f"/diary/checkin/{D - timedelta(days=1)}/"))
+
+    assert saved.by_id("id_unlogged_cramps")["attrs"]["value"] == "2"
+    assert "checked" in saved.all_with("input", name="factors", value="alcohol")[0]["attrs"]
+    assert saved.by_id("id_fluids")["attrs"]["value"] == "1200"
+    assert saved.text_of("id_notes") == "Party."
+    assert "checked" not in blank.all_with("input", name="factors", value="alcohol")[0]["attrs"]
+    assert "value" not in blank.by_id("id_fluids")["attrs"]
+    assert blank.text_of("id_notes") == ""
 
 
 def test_the_page_lists_the_cramps_logged_in_the_night_window_with_links(

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import IntegrityError
+from django.test import Client
 from django.utils import timezone
 from scipy.stats import binomtest
 
@@ -15,6 +16,7 @@ from diary import experiments
 from diary.experiments import BASELINE, WITH, WITHOUT
 from diary.models import CheckIn, Experiment
 
+from .conftest import BACKEND
 from .factories import EpisodeFactory
 
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -506,6 +508,21 @@ def test_the_check_in_asks_about_the_change_while_it_runs_and_stores_it(owner_cl
     # A baseline night does not ask.
     baseline = owner_client.get(f"/diary/checkin/{experiment.starts_on}/")
     assert "experiment_done" not in baseline.context["form"].fields
+
+
+def test_each_person_is_asked_about_their_own_change(owner_client, owner, stranger):
+    make(owner, starts_on=LAST - timedelta(days=16), order="wnwnwn")
+    make(stranger, starts_on=LAST - timedelta(days=16), order="wnwnwn", change="Tonic water")
+    other = Client()
+    other.force_login(stranger, backend=BACKEND)
+
+    mine = owner_client.get(f"/diary/checkin/{LAST}/").content.decode()
+    theirs = other.get(f"/diary/checkin/{LAST}/").content.decode()
+
+    assert "did you do it that day? (Stretch before bed)" in mine
+    assert "Tonic water" not in mine
+    assert "did you do it that day? (Tonic water)" in theirs
+    assert "Stretch before bed" not in theirs
 
 
 def test_a_factor_change_is_recorded_as_the_factor(owner_client, owner):
