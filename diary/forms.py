@@ -668,16 +668,16 @@ class CheckInForm(forms.ModelForm):
             self.helper.layout.insert(0, InlineRadios("experiment_done"))
 
     @property
-    def blank_key(self):
-        """What alone decides how the form looks for a night not checked in yet, before
-        anything is entered: the fluid unit and the experiment's question. None otherwise.
+    def unbound_key(self):
+        """What alone decides how the form looks before anything is sent (None once it is):
+        the fluid unit, the experiment's question and the values it starts from.
 
-        The page keeps a blank form's HTML under it ({% cache %}): crispy's field templates
-        were half of the page's time."""
-        if self.is_bound or self.instance.pk:
+        The page keeps an unbound form's HTML under it ({% cache %}): crispy's field
+        templates were half of the page's time."""
+        if self.is_bound:
             return None
         question = self.experiment and (self.experiment.change, self.experiment.factor)
-        return (self.profile.fluid_unit, question)
+        return (self.profile.fluid_unit, question, sorted(self.initial.items()))
 
     def clean_fluids(self):
         return as_ml(self.cleaned_data["fluids"], self.profile)

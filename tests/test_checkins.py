@@ -137,7 +137,7 @@ def test_each_person_sees_a_blank_check_in_in_their_own_unit(
     assert help_for_fluids(other).startswith("In fl oz,")
 
 
-def test_a_checked_in_night_shows_what_was_saved_and_the_night_before_stays_blank(
+def test_a_checked_in_night_shows_what_was_last_saved_and_the_night_before_stays_blank(
     owner_client, owner, morning
 ):
     owner_client.get(f"/diary/checkin/{D}/")
@@ -156,6 +156,13 @@ def test_a_checked_in_night_shows_what_was_saved_and_the_night_before_stays_blan
     assert "checked" not in blank.all_with("input", name="factors", value="alcohol")[0]["attrs"]
     assert "value" not in blank.by_id("id_fluids")["attrs"]
     assert blank.text_of("id_notes") == ""
+    owner_client.post(f"/diary/checkin/{D}/", {"unlogged_cramps": "3", "factors": ["cold"]})
+    saved_again = Page(owner_client.get(f"/diary/checkin/{D}/"))
+    assert saved_again.by_id("id_unlogged_cramps")["attrs"]["value"] == "3"
+    assert "checked" in saved_again.all_with("input", name="factors", value="cold")[0]["attrs"]
+    assert (
+        "checked" not in saved_again.all_with("input", name="factors", value="alcohol")[0]["attrs"]
+    )
 
 
 def test_the_page_lists_the_cramps_logged_in_the_night_window_with_links(
