@@ -11,11 +11,13 @@ import pytest
 import time_machine
 from django.core.cache import cache
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from diary.models import CheckIn, Episode, Profile
 from knowledge.models import Cause
 
+from .conftest import BACKEND
 from .factories import EpisodeFactory, UserFactory
 from .test_csv import confirm, csv_file, upload
 
@@ -382,3 +384,29 @@ def test_a_cramps_page_reuses_the_factor_tests_another_cramps_page_kept(berliner
 
     assert response.status_code == 200
     assert again_queries == first_queries - 1
+
+
+def patterns_link(client, url="/knowledge/"):
+    html = client.get(url).content.decode()
+    return re.search(r'<a class="nav-link" href="([^"]+)">Patterns</a>', html)
+
+
+def test_the_menu_is_kept_per_month_in_each_persons_time_zone_and_signed_in_or_not(
+    clock, owner_client, stranger
+):
+    """The menu's links are kept per process: its Patterns link must still follow the month
+    in the person's time zone, and a visitor signed out must not get the diary's links."""
+    Profile.objects.filter(user=stranger).update(time_zone="America/New_York")
+    new_yorker = Client()
+    new_yorker.force_login(stranger, backend=BACKEND)
+    # 00:30 on 1 April in Berlin is still 31 March in New York.
+    clock.move_to(datetime(2026, 3, 31, 22, 30, tzinfo=zoneinfo.ZoneInfo("UTC")))
+
+    assert patterns_link(owner_client)[1] == "/diary/2026/04/"
+    assert patterns_link(new_yorker)[1] == "/diary/2026/03/"
+    clock.move_to(datetime(2026, 5, 2, 12, tzinfo=BERLIN))
+    assert patterns_link(owner_client)[1] == "/diary/2026/05/"
+    assert patterns_link(new_yorker)[1] == "/diary/2026/05/"
+    owner_client.logout()
+    assert patterns_link(owner_client) is None
+    assert 'href="/accounts/login/">Log in</a>' in owner_client.get("/knowledge/").content.decode()
