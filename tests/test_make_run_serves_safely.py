@@ -3,6 +3,7 @@ before they are sent, and the access log keeps no query strings or share links."
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -136,3 +137,20 @@ def test_the_access_log_keeps_share_links_out(server):
     logged = server["access_log"].read_text()
     assert '"GET /share/…/ HTTP/1.1" 404' in logged
     assert token not in logged
+
+
+def test_pages_link_the_collected_files_by_their_hashed_names_and_they_are_served(server):
+    """The production storage works out each file's URL once per process (cramplog.storage):
+    every view must still name the hashed copy that collectstatic wrote."""
+    pages = [
+        urllib.request.urlopen(server["url"] + "/accounts/login/", timeout=10).read().decode()
+        for _ in range(3)
+    ]
+    stylesheets = [re.findall(r'href="(/static/[^"]+\.css)"', page) for page in pages]
+
+    assert stylesheets[0] == stylesheets[1] == stylesheets[2]
+    assert any(re.search(r"/bootstrap\.min\.[0-9a-f]{12}\.css$", url) for url in stylesheets[0])
+    for url in stylesheets[0]:
+        response = urllib.request.urlopen(server["url"] + url, timeout=10)
+        assert response.status == 200
+        assert "immutable" in response.headers["Cache-Control"]
