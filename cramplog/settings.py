@@ -201,8 +201,8 @@ def cache_from_url(url):
 CACHE_URL = os.environ.get("CACHE_URL", "locmem://")
 CACHES = {
     "default": cache_from_url(CACHE_URL),
-    # {% cache %} fragments are what the code renders for their keys alone, never anyone's
-    # data, so each process keeps its own and a deploy starts without them.
+    # A {% cache %} fragment shows nothing that is not in its key, so each process keeps its
+    # own, nobody gets another's, and a deploy starts without them.
     "template_fragments": {
         "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
         "LOCATION": "template-fragments",

@@ -1404,6 +1404,8 @@ def checkin(request, night):
             .order_by("started_at"),
             "previous_night": night - timedelta(days=1) if night > FIRST_NIGHT else None,
             "next_night": after if after <= night_under_way(timezone.localtime()) else None,
+            # A saved night's form holds the person's answers: kept no longer than a page.
+            "kept_seconds": KEPT_PAGE_SECONDS,
         },
     )
 
