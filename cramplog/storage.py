@@ -7,7 +7,7 @@ class StaticFilesStorage(CompressedManifestStaticFilesStorage):
     """whitenoise's storage, with each file's URL worked out once per process.
 
     A process's manifest does not change, and every page names nine files in base.html:
-    their manifest lookups and URL joins were a seventh of its time.
+    their manifest lookups and URL joins were a fifth of its time.
     """
 
     def __init__(self, *args, **kwargs):
