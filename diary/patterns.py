@@ -273,7 +273,11 @@ def comparison_windows(change, today, first_day, longest=91):
 
 
 def bars(items, height=120, slot=32):
-    """Geometry of a server-drawn bar chart for (label, count) pairs, scaled to the largest."""
+    """Geometry of a server-drawn bar chart for (label, count) pairs, scaled to the largest.
+
+    Labels are drawn as given: at most six characters fit under a bar on a phone, and each
+    caller makes its own that short ("00", "Mon", "Sep", "12 Sep").
+    """
     highest = max((count for _label, count in items), default=0)
     drawn = []
     for index, (label, count) in enumerate(items):
