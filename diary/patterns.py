@@ -116,6 +116,8 @@ def shade(count, highest):
 
 
 def month_calendar(episodes, year, month):
+    """The month's weeks, Monday first, each day with its cramps, worst pain and shade, and
+    what its link says when pointed at ("title") and read aloud ("spoken")."""
     per_day = Counter(episode.local_date for episode in episodes)
     worst = {}
     for episode in episodes:
@@ -133,11 +135,27 @@ def month_calendar(episodes, year, month):
                     "count": per_day.get(day, 0),
                     "worst": worst.get(day),
                     "level": shade(per_day.get(day, 0), highest),
+                    **day_words(day, per_day.get(day, 0), worst.get(day)),
                 }
                 for day in week
             ]
         )
     return weeks
+
+
+def day_words(day, count, worst):
+    """A calendar day's cramps in words: written here rather than in the template because
+    the calendar repeats them for every day of the month."""
+    cramps = f"{count} cramp{'' if count == 1 else 's'}"
+    if worst is None:
+        return {
+            "title": f"{cramps}, pain not given",
+            "spoken": f"{day.day} {day:%B}: {cramps}, pain not given",
+        }
+    return {
+        "title": f"{cramps}, worst pain {worst}/10",
+        "spoken": f"{day.day} {day:%B}: {cramps}, worst pain {worst} out of 10",
+    }
 
 
 def counted(values, choices, keep_zero=True):

@@ -231,6 +231,26 @@ def test_the_month_page_counts_episodes_at_the_edges_of_the_month_in_local_time(
     assert '<svg class="chart"' in html and "<title" in html
 
 
+def test_each_calendar_day_names_its_cramps_and_worst_pain_or_that_none_was_given(
+    owner, owner_client
+):
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 2, 0), intensity=3)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 4, 0), intensity=7)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 9), 2, 0), intensity=None)
+
+    html = owner_client.get("/diary/2026/03/").content.decode()
+
+    assert (
+        'href="/diary/?day=2026-03-05" title="2 cramps, worst pain 7/10"'
+        ' aria-label="5 March: 2 cramps, worst pain 7 out of 10">5<'
+    ) in html
+    assert (
+        'href="/diary/?day=2026-03-09" title="1 cramp, pain not given"'
+        ' aria-label="9 March: 1 cramp, pain not given">9<'
+    ) in html
+    assert '<span class="day shade-0">6<span class="visually-hidden">: no cramps</span>' in html
+
+
 def test_an_episode_at_2330_on_the_last_day_belongs_to_that_day_in_tokyo(owner, owner_client):
     owner.profile.time_zone = "Asia/Tokyo"
     owner.profile.save()
