@@ -199,8 +199,18 @@ def hydration(episodes):
         "median": statistics.median(amounts) if amounts else None,
         "low": low,
         "low_share": round(100 * low / len(amounts)) if amounts else None,
-        "per_episode": [(episode.local_date, episode.fluid_ml) for episode in logged],
+        # (day, amount, low) per cramp, the day in words here, not by the template's date
+        # filter: a month of rows made it a millisecond of the month page.
+        "per_episode": [
+            (short_day(episode.local_date), episode.fluid_ml, episode.fluid_ml < LOW_FLUID_ML)
+            for episode in logged
+        ],
     }
+
+
+def short_day(day):
+    """A day as Django's "D j M" writes it in English: "Mon 3 Nov"."""
+    return f"{day:%a} {day.day} {day:%b}"
 
 
 def relief(episodes):

@@ -251,6 +251,24 @@ def test_each_calendar_day_names_its_cramps_and_worst_pain_or_that_none_was_give
     assert '<span class="day shade-0">6<span class="visually-hidden">: no cramps</span>' in html
 
 
+def test_the_drinks_table_gives_each_cramps_day_and_drink_and_marks_the_low_ones(
+    owner, owner_client
+):
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 2, 0), fluid_ml=1200)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 9), 2, 0), fluid_ml=2000)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 10), 2, 0), fluid_ml=None)
+
+    html = owner_client.get("/diary/2026/03/").content.decode()
+
+    rows = re.findall(
+        r'<th scope="row" class="fw-normal">(\w+ \d+ \w+)</th><td[^>]*>(.*?)</td>', html
+    )
+    assert rows == [
+        ("Thu 5 Mar", '1,200 ml <span class="badge text-bg-warning">low</span>'),
+        ("Mon 9 Mar", "2,000 ml"),
+    ]
+
+
 def test_an_episode_at_2330_on_the_last_day_belongs_to_that_day_in_tokyo(owner, owner_client):
     owner.profile.time_zone = "Asia/Tokyo"
     owner.profile.save()
