@@ -57,7 +57,7 @@ test-postgres: $(VENV)/.installed-dev node_modules/.package-lock.json
 	DATABASE_URL="$(DATABASE_URL)" $(BIN)/pytest
 
 # Pages against bare WSGI, plain Django and fortunes baselines, into docs/performance.md
-# (bench/README.md). Installs wrk from Debian when missing. BENCH_ARGS="--seconds 5" for a quick run.
+# (bench/README.md). Installs wrk from Debian when missing. BENCH_ARGS="--rounds 1" for a quick run.
 bench: $(VENV)/.installed
 	@command -v wrk >/dev/null || { \
 	  sudo=$$( [ "$$(id -u)" -eq 0 ] || echo sudo ); \

@@ -5,9 +5,10 @@ import os
 import platform
 import re
 import sqlite3
+import statistics
 import subprocess
 import tracemalloc
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
@@ -34,6 +35,7 @@ class PageResult:
     skipped: str = ""  # why it has no figures
     streamed: bool = False  # sent without a Content-Length
     rows: int | None = None  # fortunes only: the table rows it rendered
+    rounds: tuple[Figures, ...] = ()  # each round's own figures, when there were several
 
 
 @dataclass(frozen=True)
@@ -78,7 +80,7 @@ class Run:
     load_before: float  # one-minute load average
     seeded: load.Seeded
     workers: int
-    seconds: int  # of wrk per page
+    seconds: int  # of wrk per page and round
     cpus: load.Cpus
     total_seconds: float
     pages: list[PageResult]
@@ -86,6 +88,7 @@ class Run:
     queries: dict[str, int]  # by page key
     export_memory: ExportMemory | None
     missing: list[tuple[str, str]]  # (label, why)
+    rounds: int = 1
 
 
 def percentile(values, share):
@@ -177,8 +180,14 @@ def export_memory():
     return ExportMemory(*peaks)
 
 
-def measure_pages(plan, servers, seconds, cpus):
-    """Each page under wrk on its server, as its person, after a warm-up."""
+def measure_pages(plan, servers, seconds, cpus, rounds=1):
+    """Each page under wrk on its server, as its person, after a warm-up.
+
+    With several rounds, every page is measured once in each, in turn, and gives the median of
+    its rounds (median_result). On a virtual machine one page's CPU per request can move by a
+    third between two windows a few seconds apart, fortunes' as much as any other's, and a
+    single window per page made the ratios to fortunes a draw (docs/performance.md).
+    """
     from diary.management.commands.seed_demo import PASSWORD
 
     app = servers["app"]
@@ -186,13 +195,38 @@ def measure_pages(plan, servers, seconds, cpus):
     for who, username in PEOPLE.items():
         visitors[who] = load.Visitor(app.url)
         visitors[who].sign_in(plan.login_path, username, PASSWORD)
-    return [
-        measure_page(page, servers[page.server], visitors[page.who], seconds, cpus)
-        for page in plan.pages
-    ]
+    measured = {page.key: [] for page in plan.pages}
+    for index in range(rounds):
+        for page in plan.pages:
+            result = measure_page(
+                page, servers[page.server], visitors[page.who], seconds, cpus, warm=index == 0
+            )
+            measured[page.key].append(result)
+    return [median_result(measured[page.key]) for page in plan.pages]
 
 
-def measure_page(page, server, visitor, seconds, cpus):
+def median_result(results):
+    """One page's rounds as one result: the median of each figure, with every request and
+    error counted; a page that any round could not measure is not measured."""
+    unmeasured = next((result for result in results if result.figures is None), None)
+    if unmeasured or len(results) == 1:
+        return unmeasured or results[0]
+    rounds = tuple(result.figures for result in results)
+    return replace(
+        results[0],
+        figures=Figures(
+            rps=statistics.median(f.rps for f in rounds),
+            p50=statistics.median(f.p50 for f in rounds),
+            p99=statistics.median(f.p99 for f in rounds),
+            errors=sum(f.errors for f in rounds),
+            requests=sum(f.requests for f in rounds),
+            cpu_ms=statistics.median(f.cpu_ms for f in rounds),
+        ),
+        rounds=rounds,
+    )
+
+
+def measure_page(page, server, visitor, seconds, cpus, warm=True):
     status, headers, body = visitor.fetch(page.path)
     if status != 200:
         load.log(f"Skipping {page.label}: {page.path} answers {status}")
@@ -200,7 +234,8 @@ def measure_page(page, server, visitor, seconds, cpus):
     url = server.url + page.path
     cookie = visitor.header() if page.who else ""
     load.log(f"Measuring {page.label} ({page.path}) for {seconds} s")
-    load.wrk(url, load.WARMUP_SECONDS, cookie, cpus)
+    if warm:
+        load.wrk(url, load.WARMUP_SECONDS, cookie, cpus)
     cpu_before = cpu_seconds(server.process.pid)
     summary = load.wrk(url, seconds, cookie, cpus)
     cpu = cpu_seconds(server.process.pid) - cpu_before

@@ -57,13 +57,23 @@ def header(run):
         "including migrations and collectstatic.",
         f"- Server: gunicorn, {run.workers} sync workers, DEBUG off, whitenoise, "
         + (f"pinned to CPU {cpus.server}" if cpus.server else "not pinned (one CPU)")
-        + f". Load: wrk, {THREADS} threads, {CONNECTIONS} connections, {run.seconds} s per "
-        f"page after {WARMUP_SECONDS} s of warm-up, "
+        + f". Load: wrk, {THREADS} threads, {CONNECTIONS} connections, "
+        + measured_for(run)
         + (f"pinned to CPU {cpus.client}" if cpus.client else "not pinned")
         + f"; writers: {WRITERS} Python threads on the same CPU as wrk, each signed in as a "
-        "different person.",
+        f"different person, for {run.seconds * run.rounds} s.",
         f"- Whole run: {run.total_seconds:.0f} s.",
     ]
+
+
+def measured_for(run):
+    if run.rounds == 1:
+        return f"{run.seconds} s per page after {WARMUP_SECONDS} s of warm-up, "
+    return (
+        f"{run.rounds} rounds of {run.seconds} s per page, every page in turn in each round, "
+        f"after {WARMUP_SECONDS} s of warm-up in the first; each page's figures are the "
+        "median of its rounds (its requests and errors, their sum), "
+    )
 
 
 def table(run):
@@ -264,7 +274,11 @@ def as_json(run):
     """The run for other tools: its conditions, every row of the table, and the targets."""
     fortunes = fortunes_figures(run)
     pages = [
-        {**row_json(result, fortunes), "queries": run.queries.get(result.page.key)}
+        {
+            **row_json(result, fortunes),
+            "queries": run.queries.get(result.page.key),
+            "rounds_server_cpu_ms_per_req": [each.cpu_ms for each in result.rounds],
+        }
         for result in run.pages
     ]
     if run.writers:
@@ -282,6 +296,7 @@ def as_json(run):
             "threads": THREADS,
             "connections": CONNECTIONS,
             "seconds": run.seconds,
+            "rounds": run.rounds,
             "warmup_seconds": WARMUP_SECONDS,
             "cpu": run.cpus.client,
             "writers": WRITERS,

@@ -6,7 +6,7 @@ to one core, and drives it with wrk pinned to another, on 127.0.0.1 only. Baseli
 WSGI app, a fixed Django response, a TechEmpower-style fortunes page) are measured in the same
 run, so the ratios hold on any machine. Writes the table into docs/performance.md.
 
-    .venv/bin/python bench/run.py [--seconds 10] [--workers 3] [--large] [--json PATH]
+    .venv/bin/python bench/run.py [--seconds 4] [--rounds 3] [--workers 3] [--large] [--json PATH]
 
 bench/load.py runs the load, bench/measure.py turns it into figures, bench/report.py writes them.
 """
@@ -30,7 +30,10 @@ from bench import load, measure, pages, report  # noqa: E402
 
 def parse_args():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--seconds", type=int, default=10, help="wrk duration per page")
+    parser.add_argument("--seconds", type=int, default=4, help="wrk duration per page and round")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="times each page is measured, in turn (median)"
+    )
     parser.add_argument("--workers", type=int, default=3, help="gunicorn workers (as make run)")
     parser.add_argument("--large", action="store_true", help="seed about a million episodes")
     parser.add_argument("--seed", type=int, default=1)
@@ -74,10 +77,12 @@ def run(args, var_dir):
     cpus = load.cpu_sets()
     servers = load.start_servers(env, args.workers, cpus.server, var_dir)
     try:
-        results = measure.measure_pages(plan, servers, args.seconds, cpus.client)
+        results = measure.measure_pages(plan, servers, args.seconds, cpus.client, args.rounds)
         writers = None
         if plan.writers:
-            writers = measure.measure_writers(plan, servers["app"], args.seconds, cpus.client)
+            writers = measure.measure_writers(
+                plan, servers["app"], args.seconds * args.rounds, cpus.client
+            )
     finally:
         for server in servers.values():
             server.stop()
@@ -98,6 +103,7 @@ def run(args, var_dir):
         queries=queries,
         export_memory=export_memory,
         missing=plan.missing,
+        rounds=args.rounds,
     )
 
 

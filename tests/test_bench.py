@@ -7,7 +7,7 @@ import pytest
 
 from bench import report
 from bench.load import Cpus, Seeded
-from bench.measure import Figures, Machine, PageResult, Run, Writers
+from bench.measure import Figures, Machine, PageResult, Run, Writers, median_result
 from bench.pages import Page, plan
 
 FORTUNES = Page("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None)
@@ -20,7 +20,7 @@ def figures(rps, cpu_ms):
     return Figures(rps=rps, p50=8.0, p99=20.0, errors=0, requests=int(rps * 10), cpu_ms=cpu_ms)
 
 
-def make_run(pages, writers=None):
+def make_run(pages, writers=None, rounds=1):
     return Run(
         when=datetime(2026, 11, 21, 17, 6, tzinfo=UTC),
         command=".venv/bin/python bench/run.py",
@@ -37,6 +37,7 @@ def make_run(pages, writers=None):
         queries={"fortunes": 1, "home": 8, "list": 6},
         export_memory=None,
         missing=[("Knowledge cause page", "nothing to show it for (no data)")],
+        rounds=rounds,
     )
 
 
@@ -124,3 +125,40 @@ def test_the_plan_measures_the_last_page_of_a_long_diary_list(db):
     pages = {page.key: page for page in plan(decade_episodes=3_645).pages}
 
     assert pages["list_last"].path == "/diary/?page=146"
+
+
+def test_a_page_measured_in_rounds_gives_the_median_of_each_figure_and_every_request():
+    rounds = [
+        PageResult(HOME, Figures(rps=80, p50=9, p99=30, errors=0, requests=320, cpu_ms=12.0)),
+        PageResult(HOME, Figures(rps=60, p50=12, p99=90, errors=1, requests=240, cpu_ms=19.0)),
+        PageResult(HOME, Figures(rps=75, p50=10, p99=40, errors=0, requests=300, cpu_ms=13.0)),
+    ]
+
+    result = median_result(rounds)
+
+    assert result.figures == Figures(rps=75, p50=10, p99=40, errors=1, requests=860, cpu_ms=13.0)
+    assert [each.cpu_ms for each in result.rounds] == [12.0, 19.0, 13.0]
+    assert median_result(rounds[:1]) == rounds[0]
+
+
+def test_a_page_that_one_round_could_not_measure_is_not_measured():
+    rounds = [PageResult(HOME, figures(80.0, 12.5)), PageResult(HOME, skipped="answers 500")]
+
+    assert median_result(rounds).skipped == "answers 500"
+
+
+def test_a_run_in_rounds_says_so_and_gives_each_rounds_cpu_in_the_json(tmp_path):
+    home = median_result([PageResult(HOME, figures(80.0, cpu)) for cpu in (12.0, 14.0, 13.0)])
+    run = make_run([PageResult(FORTUNES, figures(1000.0, 1.0), rows=13), home], rounds=3)
+
+    text = report.markdown(run)
+    path = tmp_path / "run.json"
+    report.write_json(path, run)
+    data = json.loads(path.read_text())
+
+    assert "3 rounds of 10 s per page, every page in turn in each round" in text
+    assert "each page's figures are the median of its rounds" in text
+    assert data["load"]["rounds"] == 3
+    home_json = next(page for page in data["pages"] if page["key"] == "home")
+    assert home_json["server_cpu_ms_per_req"] == 13.0
+    assert home_json["rounds_server_cpu_ms_per_req"] == [12.0, 14.0, 13.0]
