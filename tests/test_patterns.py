@@ -231,13 +231,17 @@ def test_the_month_page_counts_episodes_at_the_edges_of_the_month_in_local_time(
     assert '<svg class="chart"' in html and "<title" in html
 
 
-def test_each_calendar_day_names_its_cramps_and_worst_pain_or_that_none_was_given(
-    owner, owner_client
-):
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 2, 0), intensity=3)
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 4, 0), intensity=7)
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 9), 2, 0), intensity=None)
+@pytest.fixture
+def march_cramps(owner):
+    """Two cramps on 5 March, one without a drink logged; one on 9 March without a pain."""
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 2, 0), intensity=3, fluid_ml=1200)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 4, 0), intensity=7, fluid_ml=None)
+    EpisodeFactory(user=owner, started_at=at((2026, 3, 9), 2, 0), intensity=None, fluid_ml=2000)
 
+
+def test_each_calendar_day_names_its_cramps_and_worst_pain_or_that_none_was_given(
+    march_cramps, owner_client
+):
     html = owner_client.get("/diary/2026/03/").content.decode()
 
     assert (
@@ -252,12 +256,8 @@ def test_each_calendar_day_names_its_cramps_and_worst_pain_or_that_none_was_give
 
 
 def test_the_drinks_table_gives_each_cramps_day_and_drink_and_marks_the_low_ones(
-    owner, owner_client
+    march_cramps, owner_client
 ):
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 5), 2, 0), fluid_ml=1200)
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 9), 2, 0), fluid_ml=2000)
-    EpisodeFactory(user=owner, started_at=at((2026, 3, 10), 2, 0), fluid_ml=None)
-
     html = owner_client.get("/diary/2026/03/").content.decode()
 
     rows = re.findall(
