@@ -209,8 +209,10 @@ def median_result(results):
     """One page's rounds as one result: the median of each figure, with every request and
     error counted; a page that any round could not measure is not measured."""
     unmeasured = next((result for result in results if result.figures is None), None)
-    if unmeasured or len(results) == 1:
-        return unmeasured or results[0]
+    if unmeasured is not None:
+        return unmeasured
+    if len(results) == 1:
+        return results[0]
     rounds = tuple(result.figures for result in results)
     return replace(
         results[0],
