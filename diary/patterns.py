@@ -148,14 +148,10 @@ def day_words(day, count, worst):
     the calendar repeats them for every day of the month."""
     cramps = f"{count} cramp{'' if count == 1 else 's'}"
     if worst is None:
-        return {
-            "title": f"{cramps}, pain not given",
-            "spoken": f"{day.day} {day:%B}: {cramps}, pain not given",
-        }
-    return {
-        "title": f"{cramps}, worst pain {worst}/10",
-        "spoken": f"{day.day} {day:%B}: {cramps}, worst pain {worst} out of 10",
-    }
+        shown = spoken = "pain not given"
+    else:
+        shown, spoken = f"worst pain {worst}/10", f"worst pain {worst} out of 10"
+    return {"title": f"{cramps}, {shown}", "spoken": f"{day.day} {day:%B}: {cramps}, {spoken}"}
 
 
 def counted(values, choices, keep_zero=True):
