@@ -1,4 +1,6 @@
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
 from diary.durations import format_duration
 from diary.models import Location
@@ -27,6 +29,90 @@ FOOT_LABELS = {
     Location.BALL: (213, 180),
     Location.TOES: (272, 184),
 }
+
+
+# The month page draws two bar charts and a calendar on every view after a change, and a
+# template costs about four times as much per bar or day as format_html does, so these are
+# drawn in Python, as the admin draws its change list's cells (admin_list.items_for_result).
+
+
+@register.simple_tag
+def bar_chart(chart, chart_id, title):
+    """A bar chart of patterns.bars. The same numbers are in the table its aria-details names
+    (id chart_id-table), which may wait behind a disclosure."""
+    return format_html(
+        '<figure class="mb-2">\n<svg class="chart" viewBox="0 0 {width} {height}" role="img"'
+        ' aria-labelledby="{id}-title" aria-details="{id}-table">\n'
+        '<title id="{id}-title">{title}</title>\n'
+        '<line class="axis" x1="0" y1="{baseline}" x2="{width}" y2="{baseline}"></line>\n'
+        "{bars}\n</svg>\n</figure>",
+        width=chart["width"],
+        height=chart["total_height"],
+        id=chart_id,
+        title=title,
+        baseline=chart["baseline"],
+        bars=format_html_join("\n", "{}", ((drawn_bar(bar, chart),) for bar in chart["bars"])),
+    )
+
+
+def drawn_bar(bar, chart):
+    """One bar, with its count above it (when it has one) and its label below the axis."""
+    count = ""
+    if bar["count"]:
+        count = format_html(
+            '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+            bar["centre"],
+            bar["y"] - 3,
+            bar["count"],
+        )
+    return format_html(
+        '<rect class="bar" x="{}" y="{}" width="{}" height="{}"></rect>{}'
+        '<text x="{}" y="{}" text-anchor="middle">{}</text>',
+        bar["x"],
+        bar["y"],
+        chart["bar_width"],
+        bar["height"],
+        count,
+        bar["centre"],
+        chart["label_y"],
+        bar["label"],
+    )
+
+
+@register.simple_tag
+def calendar_weeks(weeks):
+    """The rows of a month's calendar (patterns.month_calendar)."""
+    list_url = reverse("episode_list")
+    return format_html_join(
+        "\n",
+        "<tr>{}</tr>",
+        (
+            (format_html_join("", "<td>{}</td>", ((calendar_day(day, list_url),) for day in week)),)
+            for week in weeks
+        ),
+    )
+
+
+def calendar_day(day, list_url):
+    """A day of the month: a link to its cramps in the diary list, if it has any."""
+    if not day["in_month"]:
+        return ""
+    if day["count"]:
+        return format_html(
+            '<a class="day shade-{}" href="{}?day={}" title="{}" aria-label="{}">'
+            '{}<span class="count">{}</span></a>',
+            day["level"],
+            list_url,
+            day["date"].isoformat(),
+            day["title"],
+            day["spoken"],
+            day["date"].day,
+            day["count"],
+        )
+    return format_html(
+        '<span class="day shade-0">{}<span class="visually-hidden">: no cramps</span></span>',
+        day["date"].day,
+    )
 
 
 @register.inclusion_tag("diary/includes/foot_drawing.html")
