@@ -1,3 +1,4 @@
+import re
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -426,6 +427,54 @@ def test_the_list_shows_the_persons_episodes_newest_first_25_a_page(owner_client
     assert list(second.context["page"].object_list) == episodes[25:]
     assert "30 cramps, newest first." in first.content.decode()
     assert "Page 2 of 2" in second.content.decode()
+
+
+def test_each_row_of_the_list_says_when_where_how_long_how_bad_what_and_its_likely_cause(
+    knowledge, owner_client, owner
+):
+    night = datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
+    cold = EpisodeFactory(
+        user=owner,
+        started_at=night,
+        foot="left",
+        locations=["toes", "arch"],
+        duration_seconds=90,
+        intensity=7,
+        activity="sleeping",
+        triggers=["cold"],
+    )
+    plain = EpisodeFactory(
+        user=owner,
+        started_at=night - timedelta(days=1),
+        foot="right",
+        locations=["calf"],
+        duration_seconds=None,
+        intensity=None,
+        activity="",
+        fluid_ml=None,
+    )
+
+    html = owner_client.get("/diary/").content.decode()
+    rows = re.findall(r"<tr>\s*(<td.*?)</tr>", html, flags=re.S)
+
+    assert [re.findall(r"<td[^>]*>\s*(.*?)\s*</td>", row, flags=re.S) for row in rows] == [
+        [
+            f'<a href="/diary/{cold.pk}/">5 Mar 2026, 03:30</a>',
+            "Left: toes, arch",
+            "1 min 30 s",
+            "7/10",
+            "Sleeping",
+            '<a href="/knowledge/causes/cold-exposure/">Cold feet</a>',
+        ],
+        [
+            f'<a href="/diary/{plain.pk}/">4 Mar 2026, 03:30</a>',
+            "Right: calf",
+            "not given",
+            "not given",
+            "—",
+            '<span class="text-body-secondary">Not clear</span>',
+        ],
+    ]
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,6 @@
 from django import template
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 
 from diary.durations import format_duration
@@ -31,9 +32,10 @@ FOOT_LABELS = {
 }
 
 
-# The month page draws two bar charts and a calendar on every view after a change, and a
-# template costs about four times as much per bar or day as format_html does, so these are
-# drawn in Python, as the admin draws its change list's cells (admin_list.items_for_result).
+# The diary list's rows, the month page's two bar charts and its calendar are drawn on every
+# view after a change, and a template costs four to five times as much per row, bar or day
+# as format_html does, so these are drawn in Python, as the admin draws its change list's
+# cells (admin_list.items_for_result).
 
 
 @register.simple_tag
@@ -112,6 +114,35 @@ def calendar_day(day, list_url):
     return format_html(
         '<span class="day shade-0">{}<span class="visually-hidden">: no cramps</span></span>',
         day["date"].day,
+    )
+
+
+NO_CLEAR_CAUSE = format_html('<span class="text-body-secondary">{}</span>', "Not clear")
+
+
+@register.simple_tag
+def diary_rows(rows):
+    """The diary list's rows: (episode, its URL, its likely cause or None, that cause's URL)."""
+    return format_html_join(
+        "\n",
+        '<tr><td><a href="{}">{}</a></td><td>{}: {}</td>'
+        '<td class="d-none d-md-table-cell">{}</td><td>{}</td>'
+        '<td class="d-none d-md-table-cell">{}</td><td>{}</td></tr>',
+        (
+            (
+                url,
+                date_format(episode.local_started_at, "j M Y, H:i"),
+                episode.get_foot_display(),
+                ", ".join(episode.location_labels()).lower(),
+                episode.duration_display,
+                episode.pain_display,
+                episode.get_activity_display() or "—",
+                format_html('<a href="{}">{}</a>', cause_url, cause.title)
+                if cause
+                else NO_CLEAR_CAUSE,
+            )
+            for episode, url, cause, cause_url in rows
+        ),
     )
 
 
