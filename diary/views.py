@@ -112,6 +112,7 @@ LOGGING_FORMS = {"quick_log", "episode_create"}
 
 
 @login_not_required
+@require_safe
 def home(request):
     if not request.user.is_authenticated:
         return render(request, "home_visitor.html")
@@ -610,6 +611,7 @@ def unfiltered_form():
     return render_to_string("diary/includes/episode_filters.html", {"filters": EpisodeFilterForm()})
 
 
+@require_safe
 def episode_list(request):
     filters = EpisodeFilterForm(request.GET or None)
     episodes = Episode.objects.owned_by(request.user)
@@ -733,6 +735,7 @@ def month_or_none(year, month, today=None):
     return first
 
 
+@require_safe
 def month(request, year, month):
     if not (FIRST_YEAR <= year <= LAST_YEAR and 1 <= month <= 12):
         raise Http404("No such month.")
@@ -830,6 +833,7 @@ def month_summaries(user, start, end, prev_start, today):
     )
 
 
+@require_safe
 def year(request, year):
     if not FIRST_YEAR <= year <= LAST_YEAR:
         raise Http404("No such year.")
@@ -881,6 +885,7 @@ def year_content(user, year, form):
     }
 
 
+@require_safe
 def report(request):
     form = ReportForm(request.GET or None)
     if not form.is_valid():
@@ -1014,6 +1019,7 @@ def share(request, token):
     return unlisted(render(request, "diary/share.html", context))
 
 
+@require_safe
 def account_export(request):
     """Everything the person has given us, as one JSON file they can keep or take elsewhere."""
     filename = f"cramplog-{request.user.get_username()}-{timezone.localdate():%Y-%m-%d}.json"
@@ -1047,6 +1053,7 @@ def account_delete(request):
 # How the person signs in: passkeys, an authenticator app, two-step sign-in
 
 
+@require_safe
 def security(request):
     return render_security(request, ConfirmForm(request=request, passkeys=Passkey.objects.none()))
 
@@ -1253,6 +1260,7 @@ def two_step_off(request):
     )
 
 
+@require_safe
 def episode_export(request):
     form = ExportRangeForm(request.GET)
     if not form.is_valid():
@@ -1422,6 +1430,7 @@ def kept_factor_links(request):
     )
 
 
+@require_safe
 def insights(request):
     content = kept(
         request, "insights", lambda: render_to_string(*insights_content(request), request)
@@ -1454,6 +1463,7 @@ def insights_content(request):
     }
 
 
+@require_safe
 def insights_csv(request):
     links = kept_factor_links(request)
     filename = (
@@ -1466,6 +1476,7 @@ def insights_csv(request):
     )
 
 
+@require_safe
 def checkin_export(request):
     rows = (
         CheckIn.objects.owned_by(request.user)
@@ -1498,6 +1509,7 @@ OFFLINE_FILES = [
 
 
 @login_not_required
+@require_safe
 def web_manifest(request):
     """What a phone needs to put cramplog on its home screen and open it like an app."""
     icons = [
@@ -1530,6 +1542,7 @@ def web_manifest(request):
 
 
 @login_not_required
+@require_safe
 def service_worker(request):
     """The service worker (static/js/worker.js), from the site's root so it serves every page.
 
@@ -1556,6 +1569,7 @@ def service_worker(request):
 
 
 @login_not_required
+@require_safe
 def offline(request):
     """What the service worker shows for a page it cannot fetch or keep: the same for everyone."""
     return render(request, "offline.html")
@@ -1611,6 +1625,7 @@ def report_experiments(user, today):
     return [experiment_summary(e, found[e], today) for e in chosen]
 
 
+@require_safe
 def experiment_list(request):
     today = timezone.localdate()
     chosen = list(Experiment.objects.owned_by(request.user))

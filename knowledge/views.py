@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_not_required
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, render
+from django.views.decorators.http import require_safe
 
 from . import markup
 from .models import Article, Category, Cause, Citation, RedFlag, Tip, TipKind
@@ -24,6 +25,7 @@ def by_choice(entries, field, choices):
 
 
 @login_not_required
+@require_safe
 def index(request):
     return render(
         request,
@@ -38,6 +40,7 @@ def index(request):
 
 
 @login_not_required
+@require_safe
 def search(request):
     query = " ".join(request.GET.get("q", "").split())
     context = {"query": query, "max_length": MAX_QUERY_LENGTH}
@@ -57,6 +60,7 @@ def search(request):
 
 
 @login_not_required
+@require_safe
 def cause_detail(request, slug):
     cause = get_object_or_404(
         Cause.objects.published().prefetch_related(
@@ -68,6 +72,7 @@ def cause_detail(request, slug):
 
 
 @login_not_required
+@require_safe
 def tip_detail(request, slug):
     tip = get_object_or_404(
         Tip.objects.published().prefetch_related(
@@ -79,6 +84,7 @@ def tip_detail(request, slug):
 
 
 @login_not_required
+@require_safe
 def red_flag_detail(request, slug):
     red_flag = get_object_or_404(
         RedFlag.objects.published().prefetch_related(published_citations()), slug=slug
@@ -87,6 +93,7 @@ def red_flag_detail(request, slug):
 
 
 @login_not_required
+@require_safe
 def article_detail(request, slug):
     article = get_object_or_404(Article.objects.published(), slug=slug)
     citations = list(

@@ -63,30 +63,31 @@ def test_the_walk_covers_the_diary_report_export_and_profile_urls():
 
 
 # What a signed-in stranger's POST answers at each personal URL that names no object: they
-# act on their own diary and account. A new personal URL needs its answer here.
+# act on their own diary and account, and pages that only show something refuse it (405).
+# A new personal URL needs its answer here.
 STRANGER_POSTS = {
     "accounts/profile/": 302,
-    "accounts/export/": 200,
+    "accounts/export/": 405,
     "accounts/delete/": 302,  # with their own password: their account is gone
     "accounts/password_change/": 302,
     "accounts/password_change/done/": 405,
-    "diary/": 200,
+    "diary/": 405,
     "diary/new/": 302,
     "diary/quick/": 302,
-    "diary/export.csv": 200,
+    "diary/export.csv": 405,
     "diary/import/": 200,
-    "diary/report/": 200,
+    "diary/report/": 405,
     "diary/shares/": 302,
-    "diary/<yyyy:year>/": 200,
-    "diary/<yyyy:year>/<mm:month>/": 200,
+    "diary/<yyyy:year>/": 405,
+    "diary/<yyyy:year>/<mm:month>/": 405,
     "diary/checkin/": 302,  # their own check-in for the night under way, saved
     "diary/checkin/<night:night>/": 302,  # their own check-in for that night, saved
-    "diary/checkins.csv": 200,
-    "diary/insights/": 200,
-    "diary/insights.csv": 200,
-    "diary/experiments/": 200,
+    "diary/checkins.csv": 405,
+    "diary/insights/": 405,
+    "diary/insights.csv": 405,
+    "diary/experiments/": 405,
     "diary/experiments/new/": 200,  # the form says what is missing: nothing is started
-    "accounts/security/": 200,
+    "accounts/security/": 405,
     "accounts/security/confirm/": 302,  # with their own password
     "accounts/security/passkeys/options/": 400,  # passkeys need localhost, not testserver
     "accounts/security/passkeys/add/": 302,  # signed in a while ago: confirm first

@@ -11,6 +11,7 @@ from django.test import Client
 
 import cramplog.settings as project_settings
 from diary.models import Episode
+from knowledge.models import Article, Cause, RedFlag, Tip
 
 from .factories import PASSWORD, EpisodeFactory, UserFactory
 from .urlwalk import (
@@ -494,6 +495,47 @@ def test_a_get_never_changes_anything(owner_client, owner, route, converters):
 @pytest.mark.parametrize("path", ["/diary/quick/", "/accounts/logout/"])
 def test_actions_refuse_get(owner_client, path):
     assert owner_client.get(path).status_code == 405
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/",
+        "/diary/",
+        "/diary/2026/03/",
+        "/diary/2026/",
+        "/diary/report/",
+        "/diary/insights/",
+        "/diary/insights.csv",
+        "/diary/export.csv",
+        "/diary/checkins.csv",
+        "/diary/experiments/",
+        "/accounts/export/",
+        "/accounts/security/",
+        "/manifest.webmanifest",
+        "/sw.js",
+        "/offline/",
+    ],
+)
+def test_pages_that_only_show_refuse_a_post_and_say_what_they_take(owner_client, owner, path):
+    response = owner_client.post(path, {"notes": OWNER_NOTE})
+
+    assert response.status_code == 405
+    assert response["Allow"] == "GET, HEAD"
+    assert not Episode.objects.exists()
+
+
+@pytest.mark.parametrize("model", [Cause, Tip, RedFlag, Article])
+def test_the_advice_pages_refuse_a_post(knowledge, client, model):
+    for path in [
+        "/knowledge/",
+        "/knowledge/search/?q=cramp",
+        model.objects.first().get_absolute_url(),
+    ]:
+        response = client.post(path)
+
+        assert response.status_code == 405, path
+        assert response["Allow"] == "GET, HEAD"
 
 
 def test_get_on_the_delete_pages_deletes_nothing(owner_client, owner):
