@@ -19,6 +19,7 @@ Pearson's chi-square would cost a tenth as much on a long diary, but in simulati
 false verdicts reach the full 5% where Fisher's test stays under it.
 """
 
+import functools
 import math
 from collections import Counter
 from dataclasses import dataclass, replace
@@ -35,6 +36,11 @@ MIN_NIGHTS = 7
 # fitted to at least this many such weeks.
 TREND_MIN_KNOWN_NIGHTS = 4
 TREND_MIN_WEEKS = 6
+
+# A person's tables change only when a night ends with a check-in, yet every page built after
+# any other change (a tap in the night under way, an edit of tonight's cramp) tests them all
+# again, and scipy takes 1-2 ms a table: so each process keeps this many results, by table.
+TABLES_KEPT = 4096
 
 MORE, FEWER, UNCLEAR, TOO_FEW = "more", "fewer", "unclear", "too_few"
 VERDICTS = {
@@ -85,6 +91,7 @@ def finite(value):
     return value if math.isfinite(value) else None
 
 
+@functools.lru_cache(maxsize=TABLES_KEPT)
 def risk_ratio(cases_with, total_with, cases_without, total_without):
     """(ratio, low, high) of the chance of a case with against without; None where undefined.
 
@@ -139,14 +146,19 @@ def testable(link):
 def p_value(link):
     """Fisher's exact two-sided p of no difference: exact, and valid for small and empty
     cells, so the verdicts never lean on an approximation."""
+    return fisher_p(
+        link.cramp_nights_with,
+        link.nights_with - link.cramp_nights_with,
+        link.cramp_nights_without,
+        link.nights_without - link.cramp_nights_without,
+    )
+
+
+@functools.lru_cache(maxsize=TABLES_KEPT)
+def fisher_p(cases_with, others_with, cases_without, others_without):
     from scipy.stats import fisher_exact
 
-    return fisher_exact(
-        [
-            [link.cramp_nights_with, link.nights_with - link.cramp_nights_with],
-            [link.cramp_nights_without, link.nights_without - link.cramp_nights_without],
-        ]
-    ).pvalue
+    return float(fisher_exact([[cases_with, others_with], [cases_without, others_without]]).pvalue)
 
 
 def links(rows, choices):
@@ -207,6 +219,7 @@ class Share:
         return self.count / self.of
 
 
+@functools.lru_cache(maxsize=TABLES_KEPT)
 def share(count, of):
     """count of `of` with Wilson's score interval (scipy's binomtest), or None when of is 0."""
     if not of:
