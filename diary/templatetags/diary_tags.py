@@ -33,9 +33,9 @@ FOOT_LABELS = {
 
 
 # The diary list's rows, the month page's two bar charts and its calendar are drawn on every
-# view after a change, and a template costs four to five times as much per row, bar or day
-# as format_html does, so these are drawn in Python, as the admin draws its change list's
-# cells (admin_list.items_for_result).
+# view after a change, and the template language cost more than the drawing: 4.2 ms for 25
+# rows against 2.5 ms with format_html, 1.1 ms for a chart against 0.27 ms. So these are
+# drawn in Python, as the admin draws its change list's cells (admin_list.items_for_result).
 
 
 @register.simple_tag
