@@ -517,7 +517,7 @@ def test_actions_refuse_get(owner_client, path):
         "/offline/",
     ],
 )
-def test_pages_that_only_show_refuse_a_post_and_say_what_they_take(owner_client, owner, path):
+def test_pages_that_only_show_refuse_a_post_and_say_what_they_take(owner_client, path):
     response = owner_client.post(path, {"notes": OWNER_NOTE})
 
     assert response.status_code == 405
@@ -525,12 +525,10 @@ def test_pages_that_only_show_refuse_a_post_and_say_what_they_take(owner_client,
     assert not Episode.objects.exists()
 
 
-@pytest.mark.parametrize("model", [Cause, Tip, RedFlag, Article])
-def test_the_advice_pages_refuse_a_post(knowledge, client, model):
-    for path in [
-        "/knowledge/",
-        "/knowledge/search/?q=cramp",
-        model.objects.first().get_absolute_url(),
+def test_the_advice_pages_refuse_a_post(knowledge, client):
+    entries = [model.objects.first() for model in (Cause, Tip, RedFlag, Article)]
+    for path in ["/knowledge/", "/knowledge/search/?q=cramp"] + [
+        entry.get_absolute_url() for entry in entries
     ]:
         response = client.post(path)
 
