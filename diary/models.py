@@ -87,6 +87,12 @@ NOT_GIVEN = "not given"
 REFILL_TIME = timedelta(hours=1)
 
 
+def checkpoint_wal():
+    """Copy SQLite's write-ahead log into the database and empty it (TRUNCATE)."""
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 class ProfileManager(models.Manager):
     def for_user(self, user):
         """The person's profile, created with defaults for accounts made outside sign-up."""
@@ -278,10 +284,9 @@ class Profile(models.Model):
             user.delete()
         if connection.vendor == "sqlite" and not connection.is_in_memory_db():
             # Until a checkpoint, SQLite's write-ahead log keeps the pages as they were before
-            # the delete, notes and all; TRUNCATE copies the log into the database and empties
-            # it.
-            with connection.cursor() as cursor:
-                cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # the delete, notes and all. SQLite cannot checkpoint inside a transaction, so
+            # within an outer one (a test's) the checkpoint waits for its commit.
+            transaction.on_commit(checkpoint_wal)
 
     def reminder_at(self, kind):
         """The local time of the reminder of this kind ("checkin" or "stretch"), or None."""
