@@ -130,14 +130,33 @@ function setUpRequest(container, form, say) {
   let options = null;
   let autofill = null;
 
+  let asking = false;
+
   function getOptions() {
     const fields = { purpose };
     if (button.dataset.exclude) {
       fields.exclude = button.dataset.exclude;
     }
-    options = options || fetchOptions(container.dataset.passkeyOptions, form, fields);
+    if (!options) {
+      asking = true;
+      options = fetchOptions(container.dataset.passkeyOptions, form, fields);
+      const answered = () => {
+        asking = false;
+      };
+      options.then(answered, answered);
+    }
     return options;
   }
+
+  // On a first visit the options' answer brings the session cookie. A password sent while
+  // they are on their way would sign in under a cookie that answer then replaces, and the
+  // next page would ask to log in again; so the form waits for them.
+  form.addEventListener("submit", (event) => {
+    if (asking) {
+      event.preventDefault();
+      options.catch(() => {}).finally(() => form.requestSubmit(event.submitter));
+    }
+  });
 
   async function ask(mediation) {
     if (autofill) {
