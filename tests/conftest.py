@@ -89,6 +89,22 @@ class KeptRows:
 
 
 @pytest.fixture(scope="session")
+def django_db_modify_db_settings(django_db_modify_db_settings, tmp_path_factory):
+    """On SQLite, a test database in a file with the app's options, not Django's in-memory one.
+
+    In memory, the live server's request threads all share the test's one connection, so two
+    requests at once (a phone sending two kept taps) fail with "SQL statements in progress",
+    and emptying the tables under a request still running fails with "table is locked". In a
+    file each thread has its own connection and waits for the others, as in production. Each
+    test process (pytest-xdist) has its own temporary folder, so its own file.
+    """
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        folder = tmp_path_factory.mktemp("database")
+        database.setdefault("TEST", {})["NAME"] = str(folder / "test.sqlite3")
+
+
+@pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The migrated test database with the shipped knowledge base, loaded once per session.
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from django.contrib.sessions.models import Session
-from django.db import OperationalError
 from django.utils import timezone
 from playwright.sync_api import expect
 
@@ -115,12 +114,8 @@ def count_settles(user, expected):
     in this thread, which can come a moment after the browser heard the answer."""
     deadline = time.monotonic() + 5
     while time.monotonic() < deadline:
-        try:
-            if Episode.objects.filter(user=user).count() == expected:
-                return True
-        except OperationalError:
-            # The test's in-memory SQLite locks a table while the live server writes to it.
-            pass
+        if Episode.objects.filter(user=user).count() == expected:
+            return True
         time.sleep(0.1)
     return Episode.objects.filter(user=user).count() == expected
 
