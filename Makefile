@@ -4,6 +4,11 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 WORKERS ?= 3
+# pytest-xdist: one test process per CPU, each with its own test database; an idle process
+# takes tests queued for a busy one, so the long browser tests do not end the run on one CPU.
+# TEST_PROCESSES=0 runs the suite in one process.
+TEST_PROCESSES ?= auto
+PYTEST := $(BIN)/pytest --numprocesses=$(TEST_PROCESSES) --dist=worksteal
 
 .PHONY: run setup dev test test-postgres lint bench screenshots icons clean
 
@@ -48,13 +53,13 @@ lint: $(VENV)/.installed-dev
 test: lint node_modules/.package-lock.json
 	$(BIN)/python manage.py check
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest
+	$(PYTEST)
 
 # The whole pytest suite on PostgreSQL; .ci/run starts a server and passes its URL.
 test-postgres: $(VENV)/.installed-dev node_modules/.package-lock.json
 	@case "$(DATABASE_URL)" in postgres://*|postgresql://*) ;; \
 	  *) echo "Set DATABASE_URL=postgres://user:password@host:port/name"; exit 2;; esac
-	DATABASE_URL="$(DATABASE_URL)" $(BIN)/pytest
+	DATABASE_URL="$(DATABASE_URL)" $(PYTEST)
 
 # Pages against bare WSGI, plain Django and fortunes baselines, into docs/performance.md
 # (bench/README.md). Installs wrk from Debian when missing. BENCH_ARGS="--rounds 1" for a quick run.
