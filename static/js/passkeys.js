@@ -129,8 +129,8 @@ function setUpRequest(container, form, say) {
   const purpose = button.dataset.passkey;
   let options = null;
   let autofill = null;
-
   let asking = false;
+  let held = false;
 
   function getOptions() {
     const fields = { purpose };
@@ -154,7 +154,10 @@ function setUpRequest(container, form, say) {
   form.addEventListener("submit", (event) => {
     if (asking) {
       event.preventDefault();
-      options.catch(() => {}).finally(() => form.requestSubmit(event.submitter));
+      if (!held) {
+        held = true;
+        options.catch(() => {}).finally(() => form.requestSubmit(event.submitter));
+      }
     }
   });
 

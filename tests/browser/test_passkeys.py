@@ -197,6 +197,40 @@ def test_the_username_autofill_signs_in_with_one_tap(page, live_server):
     expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
 
 
+def test_a_password_sent_while_the_autofill_options_come_waits_for_them(page, live_server):
+    # On a first visit the options' answer brings the session cookie: a sign-in made before
+    # it came back would be replaced by it, and the next page would ask to log in again.
+    UserFactory(username="ana")
+    held = []
+    page.route("**/accounts/passkeys/options/", lambda route: held.append(route))
+    logins = []
+    page.on(
+        "request",
+        lambda request: (
+            logins.append(request)
+            if request.method == "POST" and "/accounts/login/" in request.url
+            else None
+        ),
+    )
+    page.goto("/accounts/login/?next=/diary/")
+    deadline = time.monotonic() + 10
+    while not held:
+        assert time.monotonic() < deadline, "The login page asked for no passkey options"
+        page.wait_for_timeout(50)
+
+    page.get_by_label("Username").fill("ana")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_label("Password").press("Enter")
+    page.wait_for_timeout(500)
+    assert logins == []
+    held[0].continue_()
+
+    expect(page).to_have_url(re.compile(r"^[^?]*/diary/$"))
+    assert len(logins) == 1
+    page.goto("/accounts/profile/")
+    expect(page).to_have_url(re.compile(r"/accounts/profile/$"))
+
+
 def test_the_username_field_asks_the_browser_to_offer_passkeys(page, phone, db):
     page.goto("/accounts/login/")
 
