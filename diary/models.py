@@ -282,7 +282,7 @@ class Profile(models.Model):
             for login_record in (AccessAttempt, AccessFailureLog, AccessLog):
                 login_record.objects.filter(username=username).delete()
             user.delete()
-        if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        if connection.vendor == "sqlite":
             # Until a checkpoint, SQLite's write-ahead log keeps the pages as they were before
             # the delete, notes and all. SQLite cannot checkpoint inside a transaction, so
             # within an outer one (a test's) the checkpoint waits for its commit.
