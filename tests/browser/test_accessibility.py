@@ -220,3 +220,42 @@ def test_calendar_and_charts_write_their_numbers_as_text(page, live_server, site
             table = page.locator(f"table#{chart.get_attribute('aria-details')}")
             expect(table).to_have_count(1)
             expect(table.locator("td").first).to_have_text(re.compile(r"\d"))
+
+
+def luminance(rgb):
+    """WCAG 2.1's relative luminance of an "rgb(r, g, b)" colour."""
+    channels = [int(part) / 255 for part in re.findall(r"\d+", rgb)[:3]]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(first, second):
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+@pytest.mark.parametrize("scheme", SCHEMES)
+def test_the_foot_maps_counts_stand_out_from_their_halo_on_every_shade(
+    browser, live_server, site, scheme
+):
+    # axe skips the drawing (aria-hidden: its caption says the same counts), so the counts
+    # written on its shaded regions are checked here: each drawn over a halo of its own.
+    context, page, watch = open_page(browser, live_server, {**PHONE, "color_scheme": scheme})
+    context.add_cookies([session_cookie(site["owner"], live_server.url)])
+    page.goto(f"/diary/{site['episode'].local_date:%Y/%m}/")
+    counts = page.locator(".foot-map .foot-count")
+    assert counts.count() >= 1
+    for count in counts.all():
+        style = count.evaluate(
+            """text => {
+                const style = getComputedStyle(text);
+                return {fill: style.fill, stroke: style.stroke, width: style.strokeWidth,
+                        order: style.paintOrder};
+            }"""
+        )
+        assert style["stroke"].startswith("rgb("), style
+        assert float(style["width"].removesuffix("px")) >= 3, style
+        assert style["order"].startswith("stroke"), style
+        assert contrast(style["fill"], style["stroke"]) >= 4.5, style
+    context.close()
+    watch.check()
