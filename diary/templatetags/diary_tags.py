@@ -3,7 +3,6 @@ from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
-from django.utils.safestring import mark_safe
 
 from diary.durations import format_duration
 from diary.models import Location
@@ -150,6 +149,33 @@ def diary_rows(rows):
     )
 
 
+# Each mode's markup whole, so that format_html escapes every value put into it and nothing
+# is marked safe by hand.
+FOOT_SVG = '<svg viewBox="0 0 320 200" xmlns="http://www.w3.org/2000/svg"'
+FOOT_FIGURES = {
+    "picker": '<figure class="foot-drawing foot-picker js-only">\n'
+    + FOOT_SVG
+    + ' role="group" aria-label="Drawing of the foot: choose where it cramps">\n{regions}\n'
+    '</svg>\n<figcaption class="small text-body-secondary">Tap the drawing or tick the boxes'
+    " below.</figcaption></figure>",
+    "map": '<figure class="foot-drawing foot-map">\n'
+    + FOOT_SVG
+    + ' aria-hidden="true" focusable="false">\n{regions}\n</svg>\n'
+    '<figcaption class="small">{caption}</figcaption></figure>',
+    "picture": '<figure class="foot-drawing">\n'
+    + FOOT_SVG
+    + ' aria-hidden="true" focusable="false">\n{regions}\n</svg>\n</figure>',
+}
+FOOT_REGIONS = {
+    "picker": '<path class="foot-region" data-location="{value}" d="{path}" role="checkbox"'
+    ' aria-checked="false" tabindex="0" aria-label="{label}"><title>{label}</title></path>',
+    "map": '<path class="foot-region shade-{level}" data-location="{value}" d="{path}">'
+    "<title>{label}: {count}</title></path>",
+    "picture": '<path class="foot-region" data-location="{value}" d="{path}">'
+    "<title>{label}</title></path>",
+}
+
+
 @register.simple_tag
 def foot_drawing(mode="picture", counts=None):
     """The foot drawing: a "picker" for the episode form, a "picture", or a "map" of counts.
@@ -162,19 +188,18 @@ def foot_drawing(mode="picture", counts=None):
     tally = {value: count for value, _label, count in counts or []}
     highest = max(tally.values(), default=0)
     regions = [(value, label, tally.get(value, 0)) for value, label in Location.choices]
-    if mode == "picker":
-        figure_class, svg_attributes = " foot-picker js-only", PICKER_SVG
-        caption = PICKER_CAPTION
-    elif mode == "map":
-        figure_class, svg_attributes = " foot-map", HIDDEN_SVG
-        counted = [(label, count) for _value, label, count in regions if count]
-        caption = format_html(
-            '<figcaption class="small">{}</figcaption>',
-            format_html_join(" · ", "{}: {}", counted) if counted else "No places logged.",
+    drawn = [
+        format_html(
+            FOOT_REGIONS[mode],
+            value=value,
+            path=FOOT_PATHS[value],
+            label=label,
+            count=count,
+            level=shade(count, highest),
         )
-    else:
-        figure_class, svg_attributes, caption = "", HIDDEN_SVG, ""
-    drawn = [foot_region(mode, value, label, count, highest) for value, label, count in regions]
+        for value, label, count in regions
+    ]
+    counted = [(label, count) for _value, label, count in regions if count]
     if mode == "map":
         drawn += [
             format_html(
@@ -186,55 +211,10 @@ def foot_drawing(mode="picture", counts=None):
             if count
         ]
     return format_html(
-        '<figure class="foot-drawing{}">\n<svg viewBox="0 0 320 200"'
-        ' xmlns="http://www.w3.org/2000/svg"{}>\n{}\n</svg>\n{}</figure>',
-        figure_class,
-        svg_attributes,
-        format_html_join("\n", "{}", ((part,) for part in drawn)),
-        caption,
+        FOOT_FIGURES[mode],
+        regions=format_html_join("\n", "{}", ((part,) for part in drawn)),
+        caption=format_html_join(" · ", "{}: {}", counted) if counted else "No places logged.",
     )
-
-
-PICKER_SVG = mark_safe(' role="group" aria-label="Drawing of the foot: choose where it cramps"')
-HIDDEN_SVG = mark_safe(' aria-hidden="true" focusable="false"')
-PICKER_CAPTION = mark_safe(
-    '<figcaption class="small text-body-secondary">Tap the drawing or tick the boxes below.'
-    "</figcaption>"
-)
-PICKER_REGION = mark_safe(' role="checkbox" aria-checked="false" tabindex="0"')
-
-
-def foot_region(mode, value, label, count, highest):
-    """One place's outline, shaded by its count on a map, a checkbox in a picker."""
-    if mode == "map":
-        return format_html(
-            '<path class="foot-region shade-{}" data-location="{}" d="{}">'
-            "<title>{}: {}</title></path>",
-            shade(count, highest),
-            value,
-            FOOT_PATHS[value],
-            label,
-            count,
-        )
-    if mode == "picker":
-        return format_html(
-            '<path class="foot-region" data-location="{}" d="{}"{} aria-label="{}">'
-            "<title>{}</title></path>",
-            value,
-            FOOT_PATHS[value],
-            PICKER_REGION,
-            label,
-            label,
-        )
-    return format_html(
-        '<path class="foot-region" data-location="{}" d="{}"><title>{}</title></path>',
-        value,
-        FOOT_PATHS[value],
-        label,
-    )
-
-
-NO_COMPARISON = format_html('<span class="text-body-secondary">{}</span>', "no comparison")
 
 
 @register.filter
@@ -242,7 +222,7 @@ def change(figure):
     """A total's change from the period before (patterns.Change), coloured by its direction."""
     delta = figure.delta
     if delta is None:
-        return NO_COMPARISON
+        return format_html('<span class="text-body-secondary">{}</span>', figure.words)
     if delta > 0:
         return format_html('<span class="change-up">{}</span>', figure.words)
     if delta < 0:
