@@ -302,6 +302,27 @@ def test_the_app_can_be_installed_and_its_worker_serves_the_whole_site(phone, an
     assert worker.headers["content-type"] == "text/javascript; charset=utf-8"
 
 
+def test_a_tap_sent_as_the_connection_returns_leaves_the_kept_one_to_follow(phone, ana):
+    sign_in_at_home(phone)
+    wait_for_offline_home(phone)
+    phone.context.set_offline(True)
+    phone.goto("/")
+    tap_cramp(phone, "Left", "Toes")
+    expect(phone.get_by_role("status").last).to_have_text(SAVED_OFFLINE)
+    phone.wait_for_timeout(2500)
+    # Online again as the next cramp comes: it is sent at once and the page moves to it while
+    # the kept tap is still on its way, or still on the phone.
+    phone.context.set_offline(False)
+    tap_cramp(phone, "Left", "Heel")
+
+    phone.wait_for_url("**/logged/")
+    expect(phone.get_by_role("heading", name="Logged: left foot, heel")).to_be_visible()
+    until(phone, "async () => (await window.CramplogTaps.all()).length === 0")
+    assert count_settles(ana, 2)
+    places = Episode.objects.filter(user=ana).order_by("started_at")
+    assert [episode.locations for episode in places] == [["toes"], ["heel"]]
+
+
 def test_after_signing_out_the_phone_keeps_nobodys_page_and_the_next_person_sees_their_own(
     phone, ana
 ):
