@@ -252,15 +252,21 @@ def test_offline_a_tap_is_kept_on_the_phone_and_sent_once_when_the_connection_re
     assert timezone.now() - episode.started_at < timedelta(minutes=2)
 
 
-def test_offline_two_taps_in_the_same_minute_are_two_cramps_at_their_own_times(phone, ana):
+def tap_offline(phone, place):
+    """Signed in, with the home page kept for offline use: a tap without a connection, and
+    long enough after it for the next tap to be another cramp (two taps closer together than
+    two seconds are one)."""
     sign_in_at_home(phone)
     wait_for_offline_home(phone)
     phone.context.set_offline(True)
     phone.goto("/")
-    tap_cramp(phone, "Left", "Toes")
+    tap_cramp(phone, "Left", place)
     expect(phone.get_by_role("status").last).to_have_text(SAVED_OFFLINE)
-    # Taps closer together than two seconds are one tap; these are two cramps.
     phone.wait_for_timeout(2500)
+
+
+def test_offline_two_taps_in_the_same_minute_are_two_cramps_at_their_own_times(phone, ana):
+    tap_offline(phone, "Toes")
     # The status line says the same after the second tap. Emptied, it shows when the second
     # has been tried too: online again before that, it is sent at once and the page moves to
     # it, which is right for a person and not what this test is about.
@@ -278,6 +284,21 @@ def test_offline_two_taps_in_the_same_minute_are_two_cramps_at_their_own_times(p
     first, second = Episode.objects.filter(user=ana).order_by("started_at")
     assert first.locations == second.locations == ["toes"]
     assert timedelta(seconds=2) <= second.started_at - first.started_at <= timedelta(seconds=30)
+
+
+def test_a_tap_sent_as_the_connection_returns_leaves_the_kept_one_to_follow(phone, ana):
+    tap_offline(phone, "Toes")
+    # Online again as the next cramp comes: it is sent at once and the page moves to it while
+    # the kept tap is still on its way, or still on the phone.
+    phone.context.set_offline(False)
+    tap_cramp(phone, "Left", "Heel")
+
+    phone.wait_for_url("**/logged/")
+    expect(phone.get_by_role("heading", name="Logged: left foot, heel")).to_be_visible()
+    until(phone, "async () => (await window.CramplogTaps.all()).length === 0")
+    assert count_settles(ana, 2)
+    places = Episode.objects.filter(user=ana).order_by("started_at")
+    assert [episode.locations for episode in places] == [["toes"], ["heel"]]
 
 
 # Installable, and nobody else's page from the cache
@@ -300,27 +321,6 @@ def test_the_app_can_be_installed_and_its_worker_serves_the_whole_site(phone, an
     assert scope == f"{live_server.url}/"
     worker = phone.request.get("/sw.js")
     assert worker.headers["content-type"] == "text/javascript; charset=utf-8"
-
-
-def test_a_tap_sent_as_the_connection_returns_leaves_the_kept_one_to_follow(phone, ana):
-    sign_in_at_home(phone)
-    wait_for_offline_home(phone)
-    phone.context.set_offline(True)
-    phone.goto("/")
-    tap_cramp(phone, "Left", "Toes")
-    expect(phone.get_by_role("status").last).to_have_text(SAVED_OFFLINE)
-    phone.wait_for_timeout(2500)
-    # Online again as the next cramp comes: it is sent at once and the page moves to it while
-    # the kept tap is still on its way, or still on the phone.
-    phone.context.set_offline(False)
-    tap_cramp(phone, "Left", "Heel")
-
-    phone.wait_for_url("**/logged/")
-    expect(phone.get_by_role("heading", name="Logged: left foot, heel")).to_be_visible()
-    until(phone, "async () => (await window.CramplogTaps.all()).length === 0")
-    assert count_settles(ana, 2)
-    places = Episode.objects.filter(user=ana).order_by("started_at")
-    assert [episode.locations for episode in places] == [["toes"], ["heel"]]
 
 
 def test_after_signing_out_the_phone_keeps_nobodys_page_and_the_next_person_sees_their_own(
