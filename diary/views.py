@@ -361,11 +361,16 @@ def passkey_login(request):
 class LogoutView(auth_views.LogoutView):
     """Django's sign-out, asking the browser to drop its cache of the person's pages.
 
-    The page's script also empties the service worker's copy of the home page and forgets
-    whose the phone's queue is (static/js/app.js).
+    The page's script also empties the service worker's copy of the home page, forgets whose
+    the phone's queue is, and drops the browser's push subscription, sending its endpoint
+    here so that the person's reminders are not pushed to this device again
+    (static/js/app.js).
     """
 
     def post(self, request, *args, **kwargs):
+        endpoint = request.POST.get("push_endpoint")
+        if endpoint and request.user.is_authenticated:
+            request.user.push_subscriptions.filter(endpoint=endpoint).delete()
         response = super().post(request, *args, **kwargs)
         response.headers["Clear-Site-Data"] = '"cache"'
         return response

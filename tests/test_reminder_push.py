@@ -227,6 +227,31 @@ def test_subscribing_needs_a_sign_in(client, db):
     assert not PushSubscription.objects.exists()
 
 
+def test_signing_out_forgets_this_devices_subscription_and_no_other(owner_client, owner, stranger):
+    phone, laptop, theirs = (
+        Phone().subscribe(user, f"https://push.example.net/{name}")
+        for user, name in ((owner, "phone"), (owner, "laptop"), (stranger, "theirs"))
+    )
+
+    response = owner_client.post("/accounts/logout/", {"push_endpoint": phone.endpoint})
+
+    assert response.status_code == 302
+    assert set(PushSubscription.objects.values_list("endpoint", flat=True)) == {
+        laptop.endpoint,
+        theirs.endpoint,
+    }
+
+
+def test_signing_out_with_someone_elses_endpoint_forgets_nothing(owner_client, owner, stranger):
+    theirs = Phone().subscribe(stranger, "https://push.example.net/theirs")
+
+    response = owner_client.post("/accounts/logout/", {"push_endpoint": theirs.endpoint})
+
+    assert response.status_code == 302
+    assert PushSubscription.objects.get().user == stranger
+    assert "_auth_user_id" not in owner_client.session
+
+
 def test_the_profile_page_offers_push_with_the_application_server_key(owner_client, vapid):
     html = owner_client.get("/accounts/profile/").content.decode()
 

@@ -256,15 +256,42 @@ async function ownHomeKept() {
   return Boolean(kept) && (await Taps.pageOwner(kept)) === OWNER;
 }
 
+// This browser's push subscription, if the person turned reminders on here.
+async function pushSubscription() {
+  if (!("serviceWorker" in navigator) || !("PushManager" in window)) {
+    return null;
+  }
+  const registration = await navigator.serviceWorker.getRegistration();
+  return registration ? registration.pushManager.getSubscription() : null;
+}
+
 // Signing out starts forgetting at once; the signed-out page it leads to finishes the job,
-// and the service worker drops the kept home page when it fetches a signed-out one.
+// and the service worker drops the kept home page when it fetches a signed-out one. This
+// device stops showing the person's reminders too: the form tells the server which push
+// subscription to forget, and the browser drops it. The subscription is looked up when the
+// page opens, so that signing out never waits for it.
 function setUpSignOut(form) {
+  let subscription = null;
+  pushSubscription()
+    .then((found) => {
+      subscription = found;
+    })
+    .catch(() => {});
   form.addEventListener("submit", () => {
     if (Taps) {
       Taps.signedInAs("").catch(() => {});
     }
+    if (subscription && !form.elements.push_endpoint) {
+      const input = document.createElement("input");
+      input.type = "hidden";
+      input.name = "push_endpoint";
+      input.value = subscription.endpoint;
+      form.append(input);
+      subscription.unsubscribe().catch(() => {});
+    }
   });
 }
+
 // print.css opens closed disclosures where the browser supports ::details-content; elsewhere
 // they are opened for printing here, and closed again afterwards.
 window.addEventListener("beforeprint", () => {

@@ -12,7 +12,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from playwright.sync_api import expect
 
-from diary.models import Episode, Profile
+from diary.models import Episode, Profile, PushSubscription
 from tests.factories import PASSWORD, EpisodeFactory, UserFactory
 from tests.sitepages import build_site
 
@@ -346,6 +346,40 @@ def test_after_signing_out_the_phone_keeps_nobodys_page_and_the_next_person_sees
     phone.context.set_offline(True)
     phone.goto("/")
     expect(phone.get_by_role("heading", name="Hello, ben")).to_be_visible()
+
+
+# chromium here has no push service to subscribe with, so pages are given the subscription
+# an installed app would have, and note it in the tab's session storage when they drop it.
+PHONE_SUBSCRIPTION = """
+PushManager.prototype.getSubscription = async function () {
+  const endpoint = "https://push.example.net/this-phone";
+  return {
+    endpoint,
+    unsubscribe: async () => {
+      sessionStorage.setItem("dropped", endpoint);
+      return true;
+    },
+  };
+};
+"""
+
+
+def test_signing_out_stops_this_phone_showing_the_persons_reminders(phone, ana):
+    endpoint = "https://push.example.net/this-phone"
+    PushSubscription.objects.create(user=ana, endpoint=endpoint, p256dh="key", auth="secret")
+    other_device = PushSubscription.objects.create(
+        user=ana, endpoint="https://push.example.net/laptop", p256dh="key", auth="secret"
+    )
+    phone.add_init_script(PHONE_SUBSCRIPTION)
+    sign_in_at_home(phone)
+    wait_for_offline_home(phone)
+
+    phone.get_by_role("button", name="Show menu").tap()
+    phone.get_by_role("button", name="Log out").tap()
+
+    expect(phone.get_by_role("link", name="Start your diary")).to_be_visible()
+    assert phone.evaluate("sessionStorage.getItem('dropped')") == endpoint
+    assert list(PushSubscription.objects.all()) == [other_device]
 
 
 def test_a_tap_kept_for_one_account_is_never_sent_as_another(phone, ana):
