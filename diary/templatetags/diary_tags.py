@@ -199,21 +199,26 @@ def foot_drawing(mode="picture", counts=None):
         )
         for value, label, count in regions
     ]
-    counted = [(label, count) for _value, label, count in regions if count]
+    caption = ""
     if mode == "map":
+        counted = [(value, label, count) for value, label, count in regions if count]
         drawn += [
             format_html(
                 '<text class="foot-count" x="{}" y="{}" text-anchor="middle">{}</text>',
                 *FOOT_LABELS[value],
                 count,
             )
-            for value, _label, count in regions
-            if count
+            for value, _label, count in counted
         ]
+        caption = (
+            format_html_join(" · ", "{}: {}", ((label, count) for _v, label, count in counted))
+            if counted
+            else "No places logged."
+        )
     return format_html(
         FOOT_FIGURES[mode],
         regions=format_html_join("\n", "{}", ((part,) for part in drawn)),
-        caption=format_html_join(" · ", "{}: {}", counted) if counted else "No places logged.",
+        caption=caption,
     )
 
 

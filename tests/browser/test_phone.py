@@ -350,9 +350,10 @@ def test_after_signing_out_the_phone_keeps_nobodys_page_and_the_next_person_sees
 
 # chromium here has no push service to subscribe with, so pages are given the subscription
 # an installed app would have, and note it in the tab's session storage when they drop it.
+THIS_PHONE = "https://push.example.net/this-phone"
 PHONE_SUBSCRIPTION = """
 PushManager.prototype.getSubscription = async function () {
-  const endpoint = "https://push.example.net/this-phone";
+  const endpoint = "{endpoint}";
   return {
     endpoint,
     unsubscribe: async () => {
@@ -361,12 +362,11 @@ PushManager.prototype.getSubscription = async function () {
     },
   };
 };
-"""
+""".replace("{endpoint}", THIS_PHONE)
 
 
 def test_signing_out_stops_this_phone_showing_the_persons_reminders(phone, ana):
-    endpoint = "https://push.example.net/this-phone"
-    PushSubscription.objects.create(user=ana, endpoint=endpoint, p256dh="key", auth="secret")
+    PushSubscription.objects.create(user=ana, endpoint=THIS_PHONE, p256dh="key", auth="secret")
     other_device = PushSubscription.objects.create(
         user=ana, endpoint="https://push.example.net/laptop", p256dh="key", auth="secret"
     )
@@ -378,7 +378,7 @@ def test_signing_out_stops_this_phone_showing_the_persons_reminders(phone, ana):
     phone.get_by_role("button", name="Log out").tap()
 
     expect(phone.get_by_role("link", name="Start your diary")).to_be_visible()
-    assert phone.evaluate("sessionStorage.getItem('dropped')") == endpoint
+    assert phone.evaluate("sessionStorage.getItem('dropped')") == THIS_PHONE
     assert list(PushSubscription.objects.all()) == [other_device]
 
 
