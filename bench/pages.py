@@ -72,12 +72,14 @@ def candidates(decade_episodes):
 
     today = date.today()
     month = date(today.year, today.month, 1) - timedelta(days=1)
-    night_episode = (
-        Episode.objects.filter(user__username=PEOPLE["decade"])
+    night_episodes = {
+        who: Episode.objects.filter(user__username=username)
         .filter(activity="sleeping", local_hour__in=[22, 23, 0, 1, 2, 3, 4, 5])
         .order_by("-started_at")
         .first()
-    )
+        for who, username in PEOPLE.items()
+    }
+    night_episode, year_night_episode = night_episodes["decade"], night_episodes["year"]
     cause = Cause.objects.published().order_by("title").first()
     month_path = f"/diary/{month:%Y}/{month:%m}/"
     last_page = -(-decade_episodes // EPISODES_PER_PAGE)
@@ -137,6 +139,13 @@ def candidates(decade_episodes):
             server="first_view",
         ),
         Page(
+            "detail_year",
+            "Episode detail with matches, one-year person, first view after a change",
+            f"/diary/{year_night_episode.pk}/" if year_night_episode else None,
+            "year",
+            server="first_view",
+        ),
+        Page(
             "month_first",
             f"Month page {month:%Y-%m}, ten-year person, first view after a change",
             month_path,
@@ -186,6 +195,13 @@ def candidates(decade_episodes):
             "Insights, ten years of nightly check-ins, first view after a change",
             "/diary/insights/",
             "decade",
+            server="first_view",
+        ),
+        Page(
+            "insights_year",
+            "Insights, one year of nightly check-ins, first view after a change",
+            "/diary/insights/",
+            "year",
             server="first_view",
         ),
         Page(

@@ -159,6 +159,8 @@ def page_targets(measured):
     for key, than, name in (
         ("list_last", "list", "Diary list: last page ≤ 1.2× the first"),
         ("month_first", "month_year", "Month page, first view: ten years ≤ 1.2× one year"),
+        ("detail_first", "detail_year", "Episode detail, first view: ten years ≤ 1.2× one year"),
+        ("insights_first", "insights_year", "Insights, first view: ten years ≤ 1.2× one year"),
     ):
         if {key, than} <= measured.keys():
             found.append(slower(measured, key, than, 1.2, name))

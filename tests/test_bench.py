@@ -8,7 +8,7 @@ import pytest
 from bench import report
 from bench.load import Cpus, Seeded
 from bench.measure import Figures, Machine, PageResult, Run, Writers, median_result
-from bench.pages import Page, plan
+from bench.pages import Page, candidates, plan
 
 FORTUNES = Page("fortunes", "Fortunes: 12 rows through a template", "/bench/fortunes/", None)
 HOME = Page("home", "Home", "/", "decade")
@@ -162,3 +162,24 @@ def test_a_run_in_rounds_says_so_and_gives_each_rounds_cpu_in_the_json(tmp_path)
     home_json = next(page for page in data["pages"] if page["key"] == "home")
     assert home_json["server_cpu_ms_per_req"] == 13.0
     assert home_json["rounds_server_cpu_ms_per_req"] == [12.0, 14.0, 13.0]
+
+
+def test_the_benchmark_knows_first_views_of_the_episode_page_and_insights_for_one_year_too(db):
+    pages = {page.key: page for page in candidates(decade_episodes=3_645)}
+
+    pairs = (("detail_first", "detail_year"), ("insights_first", "insights_year"))
+    for ten_years, one_year in pairs:
+        assert (pages[ten_years].who, pages[ten_years].server) == ("decade", "first_view")
+        assert (pages[one_year].who, pages[one_year].server) == ("year", "first_view")
+
+
+def test_an_episode_page_slower_for_ten_years_than_one_misses_its_target():
+    def result(key, who, cpu_ms):
+        page = Page(key, key, "/diary/1/", who, server="first_view")
+        return PageResult(page, figures(50.0, cpu_ms))
+
+    run = make_run([result("detail_first", "decade", 15.0), result("detail_year", "year", 10.0)])
+
+    [target] = [t for t in report.targets(run) if t.name.startswith("Episode detail, first view")]
+    assert target.cpu_figure == "15.0 / 10.0 ms = 1.50×"
+    assert target.cpu_met is False
