@@ -280,21 +280,26 @@ def test_the_foot_maps_counts_stand_out_from_their_halo_on_every_shade(
     # axe skips the drawing (aria-hidden: its caption says the same counts), so the counts
     # written on its shaded regions are checked here: each drawn over a halo of its own.
     context, page, watch = open_page(browser, live_server, {**PHONE, "color_scheme": scheme})
-    context.add_cookies([session_cookie(site["owner"], live_server.url)])
-    page.goto(f"/diary/{site['episode'].local_date:%Y/%m}/")
-    counts = page.locator(".foot-map .foot-count")
-    assert counts.count() >= 1
-    for count in counts.all():
-        style = count.evaluate(
-            """text => {
-                const style = getComputedStyle(text);
-                return {fill: style.fill, stroke: style.stroke, width: style.strokeWidth,
-                        order: style.paintOrder};
-            }"""
-        )
+    try:
+        context.add_cookies([session_cookie(site["owner"], live_server.url)])
+        page.goto(f"/diary/{site['episode'].local_date:%Y/%m}/")
+        counts = page.locator(".foot-map .foot-count")
+        assert counts.count() >= 1
+        styles = [
+            count.evaluate(
+                """text => {
+                    const style = getComputedStyle(text);
+                    return {fill: style.fill, stroke: style.stroke, width: style.strokeWidth,
+                            order: style.paintOrder};
+                }"""
+            )
+            for count in counts.all()
+        ]
+    finally:
+        context.close()
+    for style in styles:
         assert style["stroke"].startswith("rgb("), style
         assert float(style["width"].removesuffix("px")) >= 3, style
         assert style["order"].startswith("stroke"), style
         assert contrast(style["fill"], style["stroke"]) >= 4.5, style
-    context.close()
     watch.check()
