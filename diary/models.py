@@ -57,6 +57,7 @@ from .vocabulary import (
     Theme,
     Trigger,
     Weekday,
+    in_history,
     last_night,
     night_of,
     night_under_way,
@@ -171,6 +172,9 @@ class Profile(models.Model):
     # makes it (diary.models.changed), so kept pages (diary.views.kept) follow the
     # order in which changes commit, whatever the clocks say.
     diary_version = models.PositiveBigIntegerField(default=0, editable=False)
+    # Moves with the changes among those that touch a night of the person's history
+    # (vocabulary.in_history), so what is counted over it is kept while the last week changes.
+    history_version = models.PositiveBigIntegerField(default=0, editable=False)
 
     objects = ProfileManager()
 
@@ -195,12 +199,12 @@ class Profile(models.Model):
 
     def save(self, *args, **kwargs):
         if not self._state.adding and kwargs.get("update_fields") is None:
-            # Only diary.models.changed moves diary_version, with F() + 1: a profile saved
-            # from a copy read before a change to the diary must not set it back.
+            # Only diary.models.changed moves the versions, with F() + 1: a profile saved
+            # from a copy read before a change to the diary must not set them back.
             kwargs["update_fields"] = [
                 field.name
                 for field in self._meta.concrete_fields
-                if not field.primary_key and field.name != "diary_version"
+                if not field.primary_key and field.name not in VERSIONS
             ]
         super().save(*args, **kwargs)
 
@@ -216,9 +220,7 @@ class Profile(models.Model):
         """Everything the person has given us, for the JSON export they can keep."""
         user = self.user
         fields = [
-            f.name
-            for f in Profile._meta.concrete_fields
-            if f.name not in {"id", "user", "diary_version"}
+            f.name for f in Profile._meta.concrete_fields if f.name not in {"id", "user", *VERSIONS}
         ]
         episode_fields = [f.name for f in Episode._meta.concrete_fields if f.name != "user"]
         # The token is never stored, and its hash would only let someone guess at it.
@@ -343,57 +345,107 @@ class Profile(models.Model):
         return f"{amount:,} ml"
 
 
+# The fields only diary.models.changed moves.
+VERSIONS = {"diary_version", "history_version"}
+UNKNOWN = object()
+
+
 class DiaryQuerySet(models.QuerySet):
-    """What episodes and check-ins share: an owner, and a diary version that every change to
-    them moves (Profile.diary_version), in bulk as well as one by one (DiaryRow)."""
+    """What episodes and check-ins share: an owner, and the versions that every change to
+    them moves (Profile.diary_version, and history_version for a night of their history), in
+    bulk as well as one by one (DiaryRow)."""
 
     def owned_by(self, user):
         return self.filter(user=user)
 
     def bulk_create(self, objs, *args, **kwargs):
         objs = list(objs)
+        today = timezone.now().date()
         with transaction.atomic():
             created = super().bulk_create(objs, *args, **kwargs)
-            changed({obj.user_id for obj in objs})
+            changed(
+                {obj.user_id for obj in objs},
+                {obj.user_id for obj in objs if in_history(obj.night, today)},
+            )
         return created
 
     def update(self, **kwargs):
         with transaction.atomic():
-            users = set(self.values_list("user_id", flat=True).distinct().order_by())
+            users, history = self.owners()
             count = super().update(**kwargs)
-            changed(users)
+            # A night moved by an update could land anywhere.
+            changed(users, users if "night" in kwargs else history)
         return count
 
     def delete(self):
         with transaction.atomic():
-            users = set(self.values_list("user_id", flat=True).distinct().order_by())
+            users, history = self.owners()
             result = super().delete()
-            changed(users)
+            changed(users, history)
         return result
 
+    def owners(self):
+        """The owners of these rows, and those of them with a row in their history."""
+        today = timezone.now().date()
+        first_nights = self.values_list("user_id").annotate(first=models.Min("night")).order_by()
+        return (
+            {user_id for user_id, _ in first_nights},
+            {user_id for user_id, first in first_nights if in_history(first, today)},
+        )
 
-def changed(user_ids):
-    """Move these people's diary versions on, in the caller's transaction: the update locks
-    their profile rows until it commits."""
+
+def changed(user_ids, history_ids=()):
+    """Move these people's diary versions on, and history_ids' history versions, in the
+    caller's transaction: the updates lock their profile rows until it commits."""
     Profile.objects.filter(user_id__in=user_ids).update(diary_version=F("diary_version") + 1)
+    if history_ids:
+        Profile.objects.filter(user_id__in=history_ids).update(
+            history_version=F("history_version") + 1
+        )
 
 
 class DiaryRow(models.Model):
-    """An episode or a check-in: saving or deleting one moves its owner's diary version."""
+    """An episode or a check-in: saving or deleting one moves its owner's diary version, and
+    their history version when the night it had or has is in their history."""
 
     class Meta:
         abstract = True
 
     def save(self, *args, **kwargs):
+        nights = [self.night, self.before()]
         with transaction.atomic():
             super().save(*args, **kwargs)
-            changed([self.user_id])
+            changed([self.user_id], self.owner_if_history(nights))
+        self.stored_night = self.night
 
     def delete(self, *args, **kwargs):
+        nights = [self.before()]
         with transaction.atomic():
             result = super().delete(*args, **kwargs)
-            changed([self.user_id])
+            changed([self.user_id], self.owner_if_history(nights))
         return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        row = super().from_db(db, field_names, values)
+        # The night the row has in the database: changing or deleting it changes that night.
+        row.stored_night = row.__dict__.get("night")
+        return row
+
+    def before(self):
+        """The night the row has in the database: None for a new row, UNKNOWN for a row
+        that was not read from it."""
+        if self.pk is None:
+            return None
+        return self.__dict__.get("stored_night", UNKNOWN)
+
+    def owner_if_history(self, nights):
+        today = timezone.now().date()
+        if any(
+            night is UNKNOWN or (night is not None and in_history(night, today)) for night in nights
+        ):
+            return [self.user_id]
+        return []
 
 
 class EpisodeQuerySet(DiaryQuerySet):

@@ -97,6 +97,7 @@ from .vocabulary import (
     Factor,
     Location,
     ReminderKind,
+    history_ends,
     last_night,
     night,
     night_under_way,
@@ -105,6 +106,10 @@ from .vocabulary import (
 EPISODES_PER_PAGE = 25
 # A kept page or figure (kept) is keyed by the hour, so it lives no longer.
 KEPT_PAGE_SECONDS = 60 * 60
+# What is counted over a person's history (kept_history) is keyed by where it ends, which
+# moves a week at a time.
+KEPT_HISTORY_SECONDS = 7 * 24 * 60 * 60
+HISTORY_KEY_PREFIX = "diary-history:"
 # A full log kept while signed out that no longer passes the form waits here to be corrected.
 UNSAVED_FORM = "unsaved_episode_form"
 # The logging forms, whose taps are kept through an expired session or a replaced CSRF token.
@@ -804,11 +809,25 @@ def kept(request, name, compute):
         timezone.get_current_timezone_name(),
         timezone.localtime().strftime("%Y-%m-%d %H"),
     )
-    key = "diary-page:" + hashlib.sha256(repr(key_parts).encode()).hexdigest()
+    return cached("diary-page:", key_parts, compute, KEPT_PAGE_SECONDS)
+
+
+def kept_history(request, name, compute):
+    """What compute() counts over the person's nights before a vocabulary.history_ends
+    (which `name` gives), kept while their history_version stays: logging, checking in and
+    editing the last week do not move it, so they are not counted again."""
+    user = request.user
+    profile = Profile.objects.for_user(user)
+    key_parts = (name, user.pk, user.date_joined, profile.history_version)
+    return cached(HISTORY_KEY_PREFIX, key_parts, compute, KEPT_HISTORY_SECONDS)
+
+
+def cached(prefix, key_parts, compute, seconds):
+    key = prefix + hashlib.sha256(repr(key_parts).encode()).hexdigest()
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, KEPT_PAGE_SECONDS)
+        cache.set(key, value, seconds)
     return value
 
 
@@ -1425,14 +1444,23 @@ def checkin(request, night):
 
 def kept_factor_links(request):
     """stats.links of every factor over the person's checked nights that have ended, kept
-    (see kept): the whole history's tests cost more than the rest of a page."""
+    (see kept). Counting the whole history costs more than the rest of a page, so its counts
+    are kept apart (kept_history), and a first view after a cramp or a check-in counts only
+    the last two or three weeks."""
     checkins = CheckIn.objects.owned_by(request.user)
-    last = last_night(timezone.localdate())
-    return kept(
-        request,
-        "factor-links",
-        lambda: stats.links(checkins.between(None, last).tallies(), Factor.choices),
-    )
+    today = timezone.localdate()
+    recent = history_ends(today)
+
+    def links():
+        history = kept_history(
+            request,
+            ("factor-tallies", recent),
+            lambda: list(checkins.between(None, recent - timedelta(days=1)).tallies()),
+        )
+        counted = [*history, *checkins.between(recent, last_night(today)).tallies()]
+        return stats.links(counted, Factor.choices)
+
+    return kept(request, "factor-links", links)
 
 
 @require_safe

@@ -237,6 +237,28 @@ def last_night(today):
     return today - timedelta(days=1)
 
 
+# A change to a night more than this many days before the server's (UTC) date is a change to
+# the person's history: it moves Profile.history_version as well as diary_version. Logging,
+# checking in and editing the last week move only diary_version.
+HISTORY_AFTER_DAYS = 7
+
+
+def in_history(night, utc_today):
+    """Whether a change to this night moves the person's history version."""
+    return night < utc_today - timedelta(days=HISTORY_AFTER_DAYS)
+
+
+def history_ends(today):
+    """The first night after the history whose counts may be kept on this local date.
+
+    A Monday at least two weeks back: it moves a week at a time, so counts kept for it serve a
+    week, and it stays before every night whose change does not move the history version
+    (in_history), as a local date is within a day of UTC's.
+    """
+    back = today - timedelta(days=2 * HISTORY_AFTER_DAYS)
+    return back - timedelta(days=back.weekday())
+
+
 class ReminderKind(models.TextChoices):
     CHECKIN = "checkin", "Morning check-in"
     STRETCH = "stretch", "Evening stretch"

@@ -5,7 +5,7 @@ another person's one."""
 
 import re
 import zoneinfo
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytest
 import time_machine
@@ -14,7 +14,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
+from diary import csvio, stats
 from diary.models import CheckIn, Episode, Profile
+from diary.vocabulary import Factor, history_ends, in_history, last_night
 from knowledge.models import Cause
 
 from .conftest import BACKEND
@@ -383,7 +385,8 @@ def test_a_cramps_page_reuses_the_factor_tests_another_cramps_page_kept(berliner
     response, again_queries = queries(owner_client, later.get_absolute_url())
 
     assert response.status_code == 200
-    assert again_queries == first_queries - 1
+    # Neither the history's count nor the last weeks' is read again.
+    assert again_queries == first_queries - 2
 
 
 def patterns_link(client, url="/knowledge/"):
@@ -410,3 +413,165 @@ def test_the_menu_is_kept_per_month_in_each_persons_time_zone_and_signed_in_or_n
     owner_client.logout()
     assert patterns_link(owner_client) is None
     assert 'href="/accounts/login/">Log in</a>' in owner_client.get("/knowledge/").content.decode()
+
+
+# The factor tests' counts of a person's history are kept apart (diary.views.kept_history),
+# under a version that only a change to a night of their history moves.
+HISTORY_NIGHT = date(2026, 2, 10)
+RECENT_NIGHT = date(2026, 3, 14)
+
+
+def insights_csv(client):
+    response = client.get("/diary/insights.csv")
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def counted_afresh(client):
+    cache.clear()
+    return insights_csv(client)
+
+
+def tallies_read(client, url=INSIGHTS):
+    """How many of the page's queries count nights for the factor tests."""
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return sum("COUNT(" in query["sql"] and "EXISTS" in query["sql"] for query in captured)
+
+
+@pytest.fixture
+def long_diary(berliner):
+    """Nightly check-ins since January, cold on every other night, and a cramp on every
+    third night: 10 February and 12 March are two of them, 9 February, 13 and 14 March are
+    not."""
+    first, last = date(2026, 1, 1), date(2026, 3, 15)
+    nights = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+    CheckIn.objects.bulk_create(
+        CheckIn(user=berliner, night=night, factors=["cold"] * (night.day % 2)) for night in nights
+    )
+    for night in nights[::-3]:
+        EpisodeFactory(user=berliner, started_at=datetime.combine(night, time(23), BERLIN))
+    return berliner
+
+
+def test_a_cramp_or_check_in_of_the_last_week_counts_only_the_last_weeks_again(
+    long_diary, owner_client
+):
+    assert tallies_read(owner_client) == 2
+    version = Profile.objects.get(user=long_diary).history_version
+    before = insights_csv(owner_client)
+
+    owner_client.post("/diary/quick/", {"foot": "left", "locations": "calf"})
+    owner_client.post(f"/diary/checkin/{RECENT_NIGHT}/", {"unlogged_cramps": "2"})
+
+    assert Profile.objects.get(user=long_diary).history_version == version
+    assert tallies_read(owner_client) == 1
+    after = insights_csv(owner_client)
+    assert after != before
+    assert after == counted_afresh(owner_client)
+
+
+def test_the_history_and_the_last_weeks_counted_apart_give_the_tests_of_every_night(
+    long_diary, owner_client
+):
+    every_night = CheckIn.objects.owned_by(long_diary).between(None, last_night(NOW.date()))
+
+    expected = csvio.links_csv(stats.links(every_night.tallies(), Factor.choices))
+
+    assert insights_csv(owner_client) == expected
+    assert insights_csv(owner_client) == expected
+
+
+def edit_a_check_in(user, client):
+    client.post(f"/diary/checkin/{HISTORY_NIGHT}/", {"unlogged_cramps": "4", "factors": ["cold"]})
+
+
+def move_a_cramp_out(user, client):
+    episode = Episode.objects.get(user=user, night=date(2026, 2, 10))
+    episode.started_at = datetime.combine(date(2026, 3, 13), time(23), BERLIN)
+    episode.save()
+
+
+def move_a_cramp_in(user, client):
+    episode = Episode.objects.get(user=user, night=date(2026, 3, 12))
+    episode.started_at = datetime.combine(date(2026, 2, 9), time(23), BERLIN)
+    episode.save()
+
+
+def delete_a_cramp(user, client):
+    Episode.objects.get(user=user, night=date(2026, 2, 10)).delete()
+
+
+def update_check_ins(user, client):
+    CheckIn.objects.filter(user=user, night__lt=date(2026, 2, 1)).update(unlogged_cramps=1)
+
+
+def move_a_check_in_in(user, client):
+    CheckIn.objects.filter(user=user, night=date(2026, 3, 12)).update(night=date(2025, 12, 31))
+
+
+def delete_cramps(user, client):
+    Episode.objects.filter(user=user, night__lt=date(2026, 2, 1)).delete()
+
+
+def add_check_ins(user, client):
+    CheckIn.objects.bulk_create(
+        CheckIn(user=user, night=date(2025, 12, day), factors=["cold"]) for day in range(1, 20)
+    )
+
+
+def import_cramps(user, client):
+    preview = upload(
+        client, csv_file("2026-02-03T22:10:00+01:00,90,left,arch,5,1200,sleeping,,,stretch,yes,")
+    )
+    confirm(client, preview)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        edit_a_check_in,
+        move_a_cramp_out,
+        move_a_cramp_in,
+        delete_a_cramp,
+        update_check_ins,
+        move_a_check_in_in,
+        delete_cramps,
+        add_check_ins,
+        import_cramps,
+    ],
+)
+def test_a_change_to_the_history_is_counted_on_the_next_view(long_diary, owner_client, change):
+    before = insights_csv(owner_client)
+
+    change(long_diary, owner_client)
+
+    after = insights_csv(owner_client)
+    assert after != before
+    assert after == counted_afresh(owner_client)
+
+
+def test_the_kept_history_is_counted_again_as_its_end_moves_on(long_diary, owner_client, clock):
+    insights_csv(owner_client)
+    CheckIn.objects.filter(user=long_diary, night=date(2026, 3, 12)).update(unlogged_cramps=5)
+
+    for _week in range(3):
+        clock.shift(timedelta(days=7))
+        assert insights_csv(owner_client) == counted_afresh(owner_client)
+
+
+def test_the_kept_history_ends_before_every_night_whose_change_leaves_it(db):
+    """Whatever the day, in any time zone, the history whose counts are kept ends before the
+    nights that a change does not count as history's, and the nights counted again on a first
+    view are at most three weeks."""
+    utc_day = date(2026, 1, 1)
+    ends_before = None
+    for _day in range(800):
+        for local_day in (utc_day - timedelta(days=1), utc_day, utc_day + timedelta(days=1)):
+            ends = history_ends(local_day)
+            assert ends.weekday() == 0
+            assert in_history(ends - timedelta(days=1), utc_day)
+            assert (last_night(local_day) - ends).days < 21
+        assert ends_before is None or history_ends(utc_day) >= ends_before
+        ends_before = history_ends(utc_day)
+        utc_day += timedelta(days=1)
