@@ -23,11 +23,13 @@ THREADS = 2
 CONNECTIONS = 8
 WARMUP_SECONDS = 2
 # The fixed Django response again under lighter middleware, to show what bounds the full stack.
-# And cramplog with nothing kept, for the first view of a page after a change.
+# And cramplog with none of a person's pages kept, for the first view of a page after a
+# change to the last week, and with nothing kept, after a change to their history.
 BASELINE_SETTINGS = {
     "plaintext_none": "bench.settings_no_middleware",
     "plaintext_stock": "bench.settings_stock_middleware",
     "first_view": "bench.settings_no_kept_pages",
+    "history_changed": "bench.settings_nothing_kept",
 }
 
 

@@ -205,6 +205,13 @@ def candidates(decade_episodes):
             server="first_view",
         ),
         Page(
+            "insights_history",
+            "Insights, ten years of nightly check-ins, first view after a change to their history",
+            "/diary/insights/",
+            "decade",
+            server="history_changed",
+        ),
+        Page(
             "cause",
             f"Knowledge cause page ({cause.slug})" if cause else "Knowledge cause page",
             f"/knowledge/causes/{cause.slug}/" if cause else None,
