@@ -1444,23 +1444,30 @@ def checkin(request, night):
 
 def kept_factor_links(request):
     """stats.links of every factor over the person's checked nights that have ended, kept
-    (see kept). Counting the whole history costs more than the rest of a page, so its counts
-    are kept apart (kept_history), and a first view after a cramp or a check-in counts only
-    the last two or three weeks."""
+    (see kept)."""
     checkins = CheckIn.objects.owned_by(request.user)
-    today = timezone.localdate()
-    recent = history_ends(today)
+    last = last_night(timezone.localdate())
 
-    def links():
-        history = kept_history(
-            request,
-            ("factor-tallies", recent),
-            lambda: list(checkins.between(None, recent - timedelta(days=1)).tallies()),
-        )
-        counted = [*history, *checkins.between(recent, last_night(today)).tallies()]
-        return stats.links(counted, Factor.choices)
+    def tallies(first, last):
+        return checkins.between(first, last).tallies()
 
-    return kept(request, "factor-links", links)
+    return kept(
+        request,
+        "factor-links",
+        lambda: stats.links(counted(request, "factor-tallies", tallies, last), Factor.choices),
+    )
+
+
+def counted(request, name, rows, last):
+    """rows(first, last), counts that add up across nights, for the nights up to last (None
+    for all). Counting a whole history costs more than the rest of a page, so the rows of
+    the nights before vocabulary.history_ends are kept apart (kept_history): a first view
+    after a cramp or a check-in counts only the last two or three weeks again."""
+    ends = history_ends(timezone.localdate())
+    history = kept_history(
+        request, (name, ends), lambda: list(rows(None, ends - timedelta(days=1)))
+    )
+    return [*history, *rows(ends, last)]
 
 
 @require_safe
@@ -1482,6 +1489,10 @@ def insights_content(request):
     weeks = nights.weeks(recent)
     trend = nights.weekly_trend(weeks)
     links = kept_factor_links(request)
+
+    def relief_rows(first, last):
+        return episodes.in_nights(first, last).relief_rows()
+
     return "diary/insights_content.html", {
         "links": links,
         "tested": sum(1 for link in links if link.tested),
@@ -1490,7 +1501,9 @@ def insights_content(request):
         "recent": nights.summary(recent),
         "trend": trend,
         "chart": nights.chart(weeks, trend),
-        "relief": patterns.ranked_relief(patterns.relief_tally(episodes.relief_rows())),
+        "relief": patterns.ranked_relief(
+            patterns.relief_tally(counted(request, "relief", relief_rows, None))
+        ),
         "min_nights": stats.MIN_NIGHTS,
         "false_discovery_rate": stats.FALSE_DISCOVERY_RATE,
     }

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from diary import csvio, stats
+from diary import csvio, patterns, stats
 from diary.models import CheckIn, Episode, Profile
 from diary.vocabulary import Factor, history_ends, in_history, last_night
 from knowledge.models import Cause
@@ -442,15 +442,20 @@ def tallies_read(client, url=INSIGHTS):
 @pytest.fixture
 def long_diary(berliner):
     """Nightly check-ins since January, cold on every other night, and a cramp on every
-    third night: 10 February and 12 March are two of them, 9 February, 13 and 14 March are
-    not."""
+    third night, each eased by stretching: 10 February and 12 March are two of them,
+    9 February, 13 and 14 March are not."""
     first, last = date(2026, 1, 1), date(2026, 3, 15)
     nights = [first + timedelta(days=n) for n in range((last - first).days + 1)]
     CheckIn.objects.bulk_create(
         CheckIn(user=berliner, night=night, factors=["cold"] * (night.day % 2)) for night in nights
     )
     for night in nights[::-3]:
-        EpisodeFactory(user=berliner, started_at=datetime.combine(night, time(23), BERLIN))
+        EpisodeFactory(
+            user=berliner,
+            started_at=datetime.combine(night, time(23), BERLIN),
+            relief=["stretch"],
+            relief_helped="yes",
+        )
     return berliner
 
 
@@ -480,6 +485,36 @@ def test_the_history_and_the_last_weeks_counted_apart_give_the_tests_of_every_ni
 
     assert insights_csv(owner_client) == expected
     assert insights_csv(owner_client) == expected
+
+
+def relief(client):
+    return client.get(INSIGHTS).context["relief"]
+
+
+def test_what_helped_counts_the_history_and_the_last_weeks_as_one_count_would(
+    long_diary, owner_client
+):
+    expected = patterns.ranked_relief(
+        patterns.relief_tally(Episode.objects.owned_by(long_diary).relief_rows())
+    )
+
+    assert relief(owner_client) == expected
+    assert expected[0]["tried"] == Episode.objects.filter(user=long_diary).count()
+
+
+def test_what_helped_follows_an_edit_to_a_cramp_of_the_history_on_the_next_view(
+    long_diary, owner_client
+):
+    before = relief(owner_client)
+    episode = Episode.objects.get(user=long_diary, night=date(2026, 2, 10))
+    episode.relief_helped = "no"
+    episode.save()
+
+    after = relief(owner_client)
+
+    assert after != before
+    cache.clear()
+    assert after == relief(owner_client)
 
 
 def edit_a_check_in(user, client):
