@@ -595,7 +595,7 @@ def test_the_kept_history_is_counted_again_as_its_end_moves_on(long_diary, owner
         assert insights_csv(owner_client) == counted_afresh(owner_client)
 
 
-def test_the_kept_history_ends_before_every_night_whose_change_leaves_it(db):
+def test_the_kept_history_ends_before_every_night_whose_change_leaves_it():
     """Whatever the day, in any time zone, the history whose counts are kept ends before the
     nights that a change does not count as history's, and the nights counted again on a first
     view are at most three weeks."""
